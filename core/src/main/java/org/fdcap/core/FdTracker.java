@@ -1,0 +1,552 @@
+package org.fdcap.core;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the number of open file descriptors of a program at or under a capacity by suspending
+ * (closing) idle ones and restoring them, invisibly, the next time they are used.
+ *
+ * <p>Two kinds of descriptors count against the capacity:
+ * <ul>
+ *   <li><b>suspendable handles</b> ({@link FsHandle}), files the tracker can close and reopen:
+ *       {@link #open opened} by the tracker or {@link #adopt adopted} from elsewhere;</li>
+ *   <li><b>unsuspendable descriptors</b> (sockets, pipes, ...), which the tracker only counts:
+ *       {@link #openUnsuspendable} / {@link #closeUnsuspendable}.</li>
+ * </ul>
+ * When a new descriptor needs room, the least recently used idle handle is suspended (see
+ * {@link VictimQueue}). A handle in use ({@linkplain FsHandle#acquire() pinned}) is never
+ * suspended; when nothing can be, the request fails with {@link TooManyOpenFilesException} and
+ * nothing is left half-done.
+ *
+ * <p>Thread safety: all methods may be called from any thread. Acquiring an open handle takes no
+ * lock; no open(2) or close(2) runs under a lock that acquisition needs. Callbacks run without
+ * any tracker lock but must not call back into the same tracker.
+ *
+ * <p>Linux only: identity checks and rename tracking use {@code /proc/self/fd}.
+ */
+public final class FdTracker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(FdTracker.class);
+    private static final int OS_LIMIT_RETRIES = 16;
+
+    private final int capacity;
+    private final boolean leakTracing;
+    private final UnlinkedFilePool pool;
+    private final InodeRegistry registry;
+    private final VictimQueue queue = new VictimQueue();
+
+    /** Descriptors counted against the capacity, including slots reserved for opens under way. */
+    private final AtomicInteger used = new AtomicInteger();
+    /** Advances on every open and restore; acquisitions stamp handles with it. */
+    private final AtomicLong clock = new AtomicLong();
+
+    private final Set<FsHandle> live = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, Unsuspendable> unsuspendables = new HashMap<>();
+
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger suspended = new AtomicInteger();
+    private final AtomicLong foldedUses = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong suspensions = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong overshoots = new AtomicLong();
+    private volatile Throwable lastError;
+    private volatile boolean destroyed;
+
+    private FdTracker(Builder b) {
+        this.capacity = b.capacity;
+        this.leakTracing = b.leakTracing;
+        this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool);
+        this.registry = new InodeRegistry(pool);
+    }
+
+    /** Starts the configuration of a tracker. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** How to build a tracker. Not thread-safe; the tracker it builds is immutable in its settings. */
+    public static final class Builder {
+        private int capacity = -1;
+        private Path unlinkedFilePool;
+        private boolean leakTracing;
+
+        private Builder() {
+        }
+
+        /** The most descriptors open at once (required; 0 refuses every open). */
+        public Builder capacity(int capacity) {
+            if (capacity < 0) {
+                throw new IllegalArgumentException("capacity must be >= 0, was " + capacity);
+            }
+            this.capacity = capacity;
+            return this;
+        }
+
+        /**
+         * An absolute path (created on demand, mode 0700, removed when empty) where unlinked files
+         * still open are kept until their last handle closes. It must be on the same filesystem as
+         * the files unlinked. Without it, unlinked files are kept open instead.
+         */
+        public Builder unlinkedFilePool(Path dir) {
+            this.unlinkedFilePool = dir;
+            return this;
+        }
+
+        /** Records where each handle was opened, for the leak report of {@link #destroy()}. */
+        public Builder leakTracing(boolean on) {
+            this.leakTracing = on;
+            return this;
+        }
+
+        public FdTracker build() {
+            if (capacity < 0) {
+                throw new IllegalStateException("capacity not set");
+            }
+            return new FdTracker(this);
+        }
+    }
+
+    /** The capacity this tracker was built with. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Opens {@code path} with POSIX {@code flags} ({@link OpenFlags}) and {@code mode} (used only
+     * when the file is created) and returns a suspendable handle on it, pinned by nobody. May
+     * suspend the least recently used handle to make room. A handle reopens with the creation
+     * flags ({@code O_CREAT}, {@code O_EXCL}, {@code O_TRUNC}) removed.
+     *
+     * @throws TooManyOpenFilesException no room could be made; nothing was opened
+     * @throws IOException the open failed (the exception names the file and the errno)
+     * @throws IllegalArgumentException {@code O_TMPFILE} (such a file could never be reopened)
+     */
+    public FsHandle open(Path path, int flags, int mode) throws IOException {
+        checkAlive();
+        if ((flags & OpenFlags.O_TMPFILE) == OpenFlags.O_TMPFILE) {
+            throw new IllegalArgumentException("O_TMPFILE handles cannot be suspended and restored: " + path);
+        }
+        String name = path.toAbsolutePath().toString();
+        reserve(1);
+        int fd;
+        try {
+            fd = openWithRetry(name, flags, mode);
+        } catch (IOException | RuntimeException e) {
+            unreserve(1);
+            throw e;
+        }
+        try {
+            return register(fd, name, flags, null);
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd);
+            unreserve(1);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens {@code path} with {@link java.nio.file.StandardOpenOption}s, files created with mode
+     * 0666 less the umask, as {@link java.nio.file.Files#newByteChannel} does.
+     *
+     * @see #open(Path, int, int)
+     * @see OpenFlags#fromOptions
+     */
+    public FsHandle open(Path path, java.nio.file.OpenOption... options) throws IOException {
+        return open(path, OpenFlags.fromOptions(Set.of(options)), 0666);
+    }
+
+    /**
+     * Takes over a descriptor opened elsewhere (for instance by the JDK) and returns a suspendable
+     * handle on it. It is counted against the capacity, and idle handles are suspended to make
+     * room; as the descriptor is already open, it is adopted even when no room can be made, and
+     * the overshoot is counted. Suspension and restore go through {@code binding}.
+     *
+     * @param fd the open descriptor
+     * @param path the path it was opened with, to reopen it by
+     * @param flags the flags it was opened with
+     * @throws IOException fstat on {@code fd} failed; nothing was adopted
+     */
+    public FsHandle adopt(int fd, Path path, int flags, FdBinding binding) throws IOException {
+        checkAlive();
+        java.util.Objects.requireNonNull(binding, "binding");
+        try {
+            reserve(1);
+        } catch (TooManyOpenFilesException full) {
+            used.incrementAndGet();
+            overshoots.incrementAndGet();
+        }
+        try {
+            return register(fd, path.toAbsolutePath().toString(), flags, binding);
+        } catch (IOException | RuntimeException e) {
+            unreserve(1);
+            throw e;
+        }
+    }
+
+    /**
+     * Reserves room for {@code names.size()} unsuspendable descriptors, suspending handles as
+     * needed, then calls {@code opener} to open them and tracks what it returns. All or nothing:
+     * when room cannot be made for all of them, nothing is opened.
+     *
+     * @param names one name per descriptor, for logs and leak reports
+     * @return the descriptors the opener returned
+     * @throws TooManyOpenFilesException not enough room could be made; the opener was not called
+     * @throws IllegalArgumentException a returned descriptor is already tracked (or returned
+     *     twice); nothing is tracked and the descriptors remain the caller's to close
+     * @throws IOException whatever the opener threw, untouched; nothing is tracked
+     */
+    public int[] openUnsuspendable(List<String> names, UnsuspendableOpener opener) throws IOException {
+        checkAlive();
+        int count = names.size();
+        if (count == 0) {
+            return new int[0];
+        }
+        reserve(count);
+        int[] fds;
+        try {
+            fds = opener.open(count);
+        } catch (IOException | RuntimeException | Error e) {
+            unreserve(count);
+            throw e;
+        }
+        synchronized (unsuspendables) {
+            String problem = null;
+            if (fds == null || fds.length != count) {
+                problem = "the opener returned " + (fds == null ? "null" : fds.length + " descriptors")
+                        + " instead of " + count;
+            } else {
+                Set<Integer> seen = new HashSet<>();
+                for (int fd : fds) {
+                    if (fd < 0) {
+                        problem = "the opener returned an invalid descriptor " + fd;
+                    } else if (unsuspendables.containsKey(fd)) {
+                        problem = "descriptor " + fd + " is already tracked (as '" + unsuspendables.get(fd).name + "')";
+                    } else if (!seen.add(fd)) {
+                        problem = "the opener returned descriptor " + fd + " twice";
+                    }
+                    if (problem != null) {
+                        break;
+                    }
+                }
+            }
+            if (problem != null) {
+                unreserve(count);
+                throw new IllegalArgumentException(problem);
+            }
+            Throwable where = leakTracing ? new Throwable("opened here") : null;
+            for (int i = 0; i < count; i++) {
+                unsuspendables.put(fds[i], new Unsuspendable(names.get(i), where));
+            }
+        }
+        return fds.clone();
+    }
+
+    /**
+     * Untracks unsuspendable descriptors and has {@code closer} close them. All or nothing: every
+     * descriptor must be tracked, or nothing happens.
+     *
+     * @throws IllegalArgumentException a descriptor is not tracked (or listed twice); nothing changed
+     * @throws IOException whatever the closer threw, untouched; the descriptors stay tracked
+     */
+    public void closeUnsuspendable(int[] fds, UnsuspendableCloser closer) throws IOException {
+        List<Unsuspendable> entries = new ArrayList<>(fds.length);
+        synchronized (unsuspendables) {
+            Set<Integer> seen = new HashSet<>();
+            for (int fd : fds) {
+                Unsuspendable u = unsuspendables.get(fd);
+                if (u == null || u.closing) {
+                    throw new IllegalArgumentException("descriptor " + fd + " is not tracked by this tracker");
+                }
+                if (!seen.add(fd)) {
+                    throw new IllegalArgumentException("descriptor " + fd + " is listed twice");
+                }
+                entries.add(u);
+            }
+            for (Unsuspendable u : entries) {
+                u.closing = true;
+            }
+        }
+        try {
+            closer.close(fds.clone());
+        } catch (IOException | RuntimeException | Error e) {
+            synchronized (unsuspendables) {
+                for (Unsuspendable u : entries) {
+                    u.closing = false;
+                }
+            }
+            throw e;
+        }
+        synchronized (unsuspendables) {
+            for (int fd : fds) {
+                unsuspendables.remove(fd);
+            }
+        }
+        unreserve(fds.length);
+    }
+
+    /** The counters and gauges now. */
+    public TrackerStats stats() {
+        long uses = foldedUses.get();
+        int pinned = 0;
+        for (FsHandle h : live) {
+            uses += h.usesNotFolded();
+            if (h.pins() > 0) {
+                pinned++;
+            }
+        }
+        int unsusp;
+        synchronized (unsuspendables) {
+            unsusp = unsuspendables.size();
+        }
+        return new TrackerStats(capacity, uses, misses.get(), suspensions.get(), errors.get(), overshoots.get(),
+                open.get(), suspended.get(), pinned, unsusp);
+    }
+
+    /** The last failure counted in {@link TrackerStats#errors()}, or {@code null}. */
+    public Throwable lastError() {
+        return lastError;
+    }
+
+    /**
+     * Describes the tracker's state: the counters, then every handle (open ones from the least
+     * recently used, then suspended ones), then every unsuspendable descriptor.
+     */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("fd tracker: ").append(stats());
+        sb.append("\n  open handles (least recently used first):");
+        List<FsHandle> queued = new ArrayList<>();
+        queue.forEach(queued::add);
+        for (FsHandle h : queued) {
+            sb.append("\n    ").append(h.location()).append(h.pins() > 0 ? " [open, pinned]" : " [open]");
+        }
+        List<FsHandle> others = new ArrayList<>();
+        for (FsHandle h : live) {
+            if (!queued.contains(h)) {
+                others.add(h);
+            }
+        }
+        others.sort(Comparator.comparing(FsHandle::location));
+        sb.append("\n  other handles:");
+        for (FsHandle h : others) {
+            sb.append("\n    ").append(h.location()).append(" [").append(h.stateName())
+                    .append(h.pins() > 0 ? ", pinned" : "").append(']');
+        }
+        sb.append("\n  unsuspendable descriptors:");
+        synchronized (unsuspendables) {
+            unsuspendables.forEach((fd, u) -> sb.append("\n    ").append(u.name).append(" [fd ").append(fd).append(']'));
+        }
+        return sb.toString();
+    }
+
+    /** Logs {@link #describe()} at INFO. */
+    public void log() {
+        LOG.info("{}", describe());
+    }
+
+    /**
+     * Destroys the tracker: it refuses new opens from now on, and reports what is still tracked
+     * (logged as a warning when not empty). Handles still open keep working until closed; nothing
+     * is closed here.
+     */
+    public LeakReport destroy() {
+        destroyed = true;
+        List<LeakReport.LeakedHandle> handles = new ArrayList<>();
+        for (FsHandle h : live) {
+            handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(), h.openedAt()));
+        }
+        handles.sort(Comparator.comparing(LeakReport.LeakedHandle::path));
+        List<LeakReport.LeakedFd> fds = new ArrayList<>();
+        synchronized (unsuspendables) {
+            unsuspendables.forEach((fd, u) -> fds.add(new LeakReport.LeakedFd(fd, u.name, u.openedAt)));
+        }
+        fds.sort(Comparator.comparingInt(LeakReport.LeakedFd::fd));
+        LeakReport report = new LeakReport(handles, fds);
+        if (!report.isEmpty()) {
+            LOG.warn("fd tracker destroyed with leaks: {}", report);
+        }
+        return report;
+    }
+
+    /** Same as {@link #destroy()}, for try-with-resources. */
+    @Override
+    public void close() {
+        destroy();
+    }
+
+    // ---- package-private: the handles' side ----
+
+    InodeRegistry registry() {
+        return registry;
+    }
+
+    VictimQueue queue() {
+        return queue;
+    }
+
+    long now() {
+        return clock.get();
+    }
+
+    long tick() {
+        return clock.incrementAndGet();
+    }
+
+    void onMiss() {
+        misses.incrementAndGet();
+    }
+
+    void onSuspended() {
+        open.decrementAndGet();
+        suspended.incrementAndGet();
+        suspensions.incrementAndGet();
+    }
+
+    void onRestored(FsHandle h, long now) {
+        suspended.decrementAndGet();
+        open.incrementAndGet();
+        queue.add(h, now);
+    }
+
+    void onClosed(FsHandle h, boolean wasOpen, long uses) throws IOException {
+        foldedUses.addAndGet(uses);
+        if (wasOpen) {
+            queue.remove(h);
+            open.decrementAndGet();
+            unreserve(1);
+        } else {
+            suspended.decrementAndGet();
+        }
+        live.remove(h);
+        registry.detach(h);
+    }
+
+    void foldUses(long uses) {
+        foldedUses.addAndGet(uses);
+    }
+
+    void recordError(Throwable t) {
+        errors.incrementAndGet();
+        lastError = t;
+    }
+
+    /**
+     * Reserves {@code n} slots, suspending the least recently used idle handles as needed; all or
+     * nothing.
+     */
+    void reserve(int n) throws TooManyOpenFilesException {
+        int held = 0;
+        while (held < n) {
+            int u = used.get();
+            if (u < capacity) {
+                int take = Math.min(capacity - u, n - held);
+                if (used.compareAndSet(u, u + take)) {
+                    held += take;
+                }
+                continue;
+            }
+            if (suspendOne()) {
+                held++; // the victim's slot passes straight to us
+                continue;
+            }
+            unreserve(held);
+            throw new TooManyOpenFilesException("Too many open files: the capacity of " + capacity
+                    + " descriptors is reached and nothing can be suspended to make room for " + n + " more ("
+                    + stats() + ")");
+        }
+    }
+
+    void unreserve(int n) {
+        if (n > 0) {
+            used.addAndGet(-n);
+        }
+    }
+
+    /**
+     * open(2), and when the OS itself runs out of descriptors (EMFILE/ENFILE: descriptors the
+     * tracker does not see), suspends more handles and retries.
+     */
+    int openWithRetry(String path, int flags, int mode) throws IOException {
+        for (int attempt = 0;; attempt++) {
+            try {
+                return Posix.open(path, flags, mode);
+            } catch (Posix.PosixException e) {
+                if (!e.outOfDescriptors()) {
+                    throw e;
+                }
+                if (attempt >= OS_LIMIT_RETRIES || !suspendOne()) {
+                    TooManyOpenFilesException t = new TooManyOpenFilesException("Too many open files: the system"
+                            + " refused to open " + path + " (" + e.getReason()
+                            + ") and no descriptor could be suspended to make room");
+                    t.initCause(e);
+                    throw t;
+                }
+                unreserve(1); // we still hold our own slot; the victim's goes back to the pool
+            }
+        }
+    }
+
+    /** Suspends one idle handle; false when none can be. The freed slot stays counted as used. */
+    private boolean suspendOne() {
+        for (int attempts = queue.size() + 1; attempts > 0; attempts--) {
+            FsHandle victim = queue.pollVictim();
+            if (victim == null) {
+                return false;
+            }
+            if (victim.suspendOwned()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private FsHandle register(int fd, String path, int flags, FdBinding binding) throws IOException {
+        Posix.Stat st = Posix.fstat(fd, path);
+        FsHandle h = new FsHandle(this, path, flags, binding, leakTracing ? new Throwable("opened here") : null);
+        Inode inode = registry.attach(h, st.key(), path);
+        live.add(h);
+        open.incrementAndGet();
+        long now = tick();
+        h.publishInode(inode);
+        queue.add(h, now);
+        h.publish(inode, fd, now);
+        return h;
+    }
+
+    private void checkAlive() {
+        if (destroyed) {
+            throw new IllegalStateException("the tracker was destroyed");
+        }
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            Posix.close(fd, "");
+        } catch (IOException ignored) {
+            // reporting the original failure matters more
+        }
+    }
+
+    private static final class Unsuspendable {
+        final String name;
+        final Throwable openedAt;
+        boolean closing;
+
+        Unsuspendable(String name, Throwable openedAt) {
+            this.name = name == null ? "unnamed" : name;
+            this.openedAt = openedAt;
+        }
+    }
+}

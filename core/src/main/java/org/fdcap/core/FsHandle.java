@@ -1,0 +1,642 @@
+package org.fdcap.core;
+
+import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.file.NoSuchFileException;
+import java.util.Arrays;
+
+/**
+ * A suspendable descriptor: a file the tracker may close while nobody uses it, and reopens, at
+ * the same offset and verified to be the same file, the next time it is acquired.
+ *
+ * <p>Use the descriptor only between {@link #acquire()} and {@link #release()}, and never keep
+ * the number afterwards: a suspended and restored handle usually gets another one. Pins are
+ * counted, so several threads may use one handle at once (with positional I/O). The convenience
+ * methods ({@link #read(byte[], int, int)}, {@link #write(byte[], int, int, long)}, {@link #size()},
+ * ...) do the acquire / system call / release for you.
+ *
+ * <p>Thread safety: every method may be called from any thread. The hit path (acquiring an open
+ * handle) is one compare-and-set on this handle's state word and takes no lock.
+ *
+ * <p>Misuse (release without acquire, close while in use, use after close, double close) throws
+ * {@link IllegalStateException} and leaves every count as it was.
+ */
+public final class FsHandle {
+    // The state word: [uses since last fold: 38 bits][phase: 2 bits][pins: 24 bits].
+    private static final long PIN = 1L;
+    private static final long PINS_MASK = (1L << 24) - 1;
+    private static final int PHASE_SHIFT = 24;
+    private static final long PHASE_MASK = 3L << PHASE_SHIFT;
+    private static final int USES_SHIFT = 26;
+    private static final long USE = 1L << USES_SHIFT;
+    private static final long USES_FOLD_AT = 1L << 36;
+
+    static final int OPEN = 0;
+    static final int SUSPENDED = 1;
+    /** One thread is suspending, restoring or closing the handle; the others wait. */
+    static final int BUSY = 2;
+    static final int CLOSED = 3;
+
+    private static final VarHandle STATE;
+    private static final VarHandle LAST_USE;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(FsHandle.class, "state", long.class);
+            LAST_USE = lookup.findVarHandle(FsHandle.class, "lastUse", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final FdTracker tracker;
+    private final String openedPath;
+    private final int reopenFlags;
+    private final FdBinding binding;
+    private final Throwable openedAt;
+    private Inode inode;
+
+    /** Valid while OPEN; changed only by the thread that holds the handle BUSY. */
+    private int fd = -1;
+    /** The offset saved at suspension. */
+    private long offset;
+    /** Set (while BUSY) when the file can never be suspended again. */
+    private boolean stuck;
+
+    private volatile long state = phaseBits(BUSY);
+    /** The tracker's clock at the last acquisition; written with opaque stores on the hit path. */
+    @SuppressWarnings("unused")
+    private long lastUse;
+
+    // Victim-queue links, guarded by the VictimQueue's lock.
+    FsHandle prev;
+    FsHandle next;
+    long queuedAt;
+    boolean inQueue;
+
+    FsHandle(FdTracker tracker, String path, int flags, FdBinding binding, Throwable openedAt) {
+        this.tracker = tracker;
+        this.openedPath = path;
+        this.reopenFlags = OpenFlags.forReopen(flags);
+        this.binding = binding;
+        this.openedAt = openedAt;
+    }
+
+    /** The path the handle was opened with. */
+    public String path() {
+        return openedPath;
+    }
+
+    /** The path a suspended handle reopens now: the last known name, or the pool name once unlinked. */
+    public String location() {
+        return inode.location;
+    }
+
+    /** The flags the handle reopens with (the open flags less {@code O_CREAT|O_EXCL|O_TRUNC}). */
+    public int reopenFlags() {
+        return reopenFlags;
+    }
+
+    /** Whether the descriptor is closed now (it will be reopened by the next {@link #acquire()}). */
+    public boolean isSuspended() {
+        return phase(state) == SUSPENDED;
+    }
+
+    /** Whether the handle was closed or untracked. */
+    public boolean isClosed() {
+        return phase(state) == CLOSED;
+    }
+
+    /** How many acquisitions are not yet released. */
+    public int pins() {
+        return (int) (state & PINS_MASK);
+    }
+
+    /**
+     * Returns the descriptor, restoring it first if it was suspended, and pins it: it will not be
+     * suspended until the matching {@link #release()}.
+     *
+     * <p>A restore reopens the file with the remembered flags, checks it is the same file (device
+     * and inode) and seeks back to the saved offset. It may suspend other handles to make room.
+     *
+     * @throws FileChangedException the path no longer leads to this file (deleted or replaced
+     *     behind the tracker's back); the handle stays suspended
+     * @throws TooManyOpenFilesException no room could be made for the descriptor
+     * @throws IOException the reopen failed otherwise (permissions, I/O error)
+     * @throws IllegalStateException the handle was closed
+     */
+    public int acquire() throws IOException {
+        for (;;) {
+            long s = state;
+            int phase = phase(s);
+            if (phase == OPEN) {
+                if ((s & PINS_MASK) == PINS_MASK || (s >>> USES_SHIFT) >= USES_FOLD_AT) {
+                    s = foldOrFail(s);
+                    continue;
+                }
+                if (STATE.compareAndSet(this, s, s + USE + PIN)) {
+                    long now = tracker.now();
+                    if ((long) LAST_USE.getOpaque(this) != now) {
+                        LAST_USE.setOpaque(this, now);
+                    }
+                    return fd;
+                }
+            } else if (phase == SUSPENDED) {
+                if (STATE.compareAndSet(this, s, withPhase(s, BUSY))) {
+                    return restoreAndPin(s);
+                }
+            } else if (phase == BUSY) {
+                awaitSettled();
+            } else {
+                throw new IllegalStateException("acquire() on a closed handle: " + openedPath);
+            }
+        }
+    }
+
+    /**
+     * Unpins the descriptor taken by {@link #acquire()}.
+     *
+     * @throws IllegalStateException there is no acquisition to release
+     */
+    public void release() {
+        for (;;) {
+            long s = state;
+            if ((s & PINS_MASK) == 0) {
+                throw new IllegalStateException("release() without a matching acquire(): " + openedPath);
+            }
+            // A handle untracked while other threads used it can still be released by them.
+            if (STATE.compareAndSet(this, s, s - PIN)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Unlinks the file: its name disappears at once; its data stays readable and writable through
+     * every handle on it until the last of them is closed. With an unlinked-file pool the file is
+     * moved there (so that suspended handles can still reopen it); without one, every handle on the
+     * file is restored and is never suspended again.
+     *
+     * @throws NoSuchFileException the file was already unlinked (through any handle on it)
+     * @throws IOException the file could not be moved or removed (e.g. the pool is on another
+     *     filesystem); nothing changed
+     * @throws IllegalStateException the handle was closed
+     */
+    public void unlink() throws IOException {
+        if (phase(state) == CLOSED) {
+            throw new IllegalStateException("unlink() on a closed handle: " + openedPath);
+        }
+        tracker.registry().unlink(this);
+    }
+
+    /**
+     * Closes the descriptor (if open) and forgets the handle. When it was the last handle on an
+     * unlinked file, the file is deleted for real.
+     *
+     * @throws IllegalStateException the handle is in use, or already closed
+     * @throws IOException close(2) reported an error (the handle is closed all the same)
+     */
+    public void close() throws IOException {
+        for (;;) {
+            long s = state;
+            int phase = phase(s);
+            if (phase == OPEN) {
+                if ((s & PINS_MASK) != 0) {
+                    throw new IllegalStateException(
+                            "close() while in use (" + (s & PINS_MASK) + " acquisition(s) not released): " + openedPath);
+                }
+                if (STATE.compareAndSet(this, s, withPhase(s, BUSY))) {
+                    closeOwned(s, true);
+                    return;
+                }
+            } else if (phase == SUSPENDED) {
+                if (STATE.compareAndSet(this, s, withPhase(s, BUSY))) {
+                    closeOwned(s, false);
+                    return;
+                }
+            } else if (phase == BUSY) {
+                awaitSettled();
+            } else {
+                throw new IllegalStateException("close() on a closed handle: " + openedPath);
+            }
+        }
+    }
+
+    /**
+     * For adopted descriptors whose owner closes them itself: forgets the handle without closing
+     * anything. The caller must hold a pin (from {@link #acquire()}), which this consumes; other
+     * threads' pins may still be released afterwards.
+     *
+     * @throws IllegalStateException the caller holds no pin, or the handle is closed
+     */
+    public void untrack() throws IOException {
+        for (;;) {
+            long s = state;
+            if (phase(s) != OPEN || (s & PINS_MASK) == 0) {
+                throw new IllegalStateException("untrack() without a pin: " + openedPath);
+            }
+            if (STATE.compareAndSet(this, s, withPhase(s - PIN, CLOSED))) {
+                fd = -1;
+                tracker.onClosed(this, true, s >>> USES_SHIFT);
+                return;
+            }
+        }
+    }
+
+    // ---- convenience I/O: acquire, one system call, release ----
+
+    /** Reads at the current offset, like read(2); returns -1 at end of file. */
+    public int read(byte[] b, int off, int len) throws IOException {
+        checkBounds(b, off, len);
+        int fd = acquire();
+        try {
+            byte[] buf = off == 0 ? b : new byte[len];
+            int n = Posix.read(fd, buf, len, openedPath);
+            if (buf != b && n > 0) {
+                System.arraycopy(buf, 0, b, off, n);
+            }
+            return n == 0 && len > 0 ? -1 : n;
+        } finally {
+            release();
+        }
+    }
+
+    /** Reads at {@code position} without moving the offset, like pread(2); -1 at end of file. */
+    public int read(byte[] b, int off, int len, long position) throws IOException {
+        checkBounds(b, off, len);
+        int fd = acquire();
+        try {
+            byte[] buf = off == 0 ? b : new byte[len];
+            int n = (int) Posix.pread(fd, buf, len, position, openedPath);
+            if (buf != b && n > 0) {
+                System.arraycopy(buf, 0, b, off, n);
+            }
+            return n == 0 && len > 0 ? -1 : n;
+        } finally {
+            release();
+        }
+    }
+
+    /** Writes all of {@code b[off..off+len)} at the current offset (or the end, with O_APPEND). */
+    public void write(byte[] b, int off, int len) throws IOException {
+        checkBounds(b, off, len);
+        int fd = acquire();
+        try {
+            byte[] buf = off == 0 ? b : Arrays.copyOfRange(b, off, off + len);
+            int done = 0;
+            while (done < len) {
+                byte[] rest = done == 0 ? buf : Arrays.copyOfRange(buf, done, len);
+                done += Posix.write(fd, rest, len - done, openedPath);
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /** Writes all of {@code b[off..off+len)} at {@code position} without moving the offset. */
+    public void write(byte[] b, int off, int len, long position) throws IOException {
+        checkBounds(b, off, len);
+        int fd = acquire();
+        try {
+            byte[] buf = off == 0 ? b : Arrays.copyOfRange(b, off, off + len);
+            int done = 0;
+            while (done < len) {
+                byte[] rest = done == 0 ? buf : Arrays.copyOfRange(buf, done, len);
+                done += (int) Posix.pwrite(fd, rest, len - done, position + done, openedPath);
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /** Moves the offset to {@code position}, like lseek(2) with SEEK_SET. */
+    public void seek(long position) throws IOException {
+        int fd = acquire();
+        try {
+            Posix.lseek(fd, position, Posix.SEEK_SET, openedPath);
+        } finally {
+            release();
+        }
+    }
+
+    /** The current offset. */
+    public long position() throws IOException {
+        int fd = acquire();
+        try {
+            return Posix.lseek(fd, 0, Posix.SEEK_CUR, openedPath);
+        } finally {
+            release();
+        }
+    }
+
+    /** The file's size. */
+    public long size() throws IOException {
+        int fd = acquire();
+        try {
+            return Posix.fstat(fd, openedPath).size();
+        } finally {
+            release();
+        }
+    }
+
+    /** Sets the file's size, like ftruncate(2). */
+    public void truncate(long size) throws IOException {
+        int fd = acquire();
+        try {
+            Posix.ftruncate(fd, size, openedPath);
+        } finally {
+            release();
+        }
+    }
+
+    /** Flushes the file's data and metadata to the device, like fsync(2). */
+    public void force() throws IOException {
+        int fd = acquire();
+        try {
+            Posix.fsync(fd, openedPath);
+        } finally {
+            release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        long s = state;
+        return "FsHandle[" + openedPath + ", " + phaseName(phase(s)) + ((s & PINS_MASK) != 0 ? ", pins=" + (s & PINS_MASK) : "")
+                + "]";
+    }
+
+    // ---- package-private: used by the tracker and its victim queue ----
+
+    Inode inode() {
+        return inode;
+    }
+
+    Throwable openedAt() {
+        return openedAt;
+    }
+
+    long lastUse() {
+        return (long) LAST_USE.getOpaque(this);
+    }
+
+    long usesNotFolded() {
+        return state >>> USES_SHIFT;
+    }
+
+    String stateName() {
+        return phaseName(phase(state));
+    }
+
+    /** Sets the shared file state before the handle becomes visible to the victim queue. */
+    void publishInode(Inode inode) {
+        this.inode = inode;
+    }
+
+    /** Makes a freshly opened (or adopted) handle usable. Called once. */
+    void publish(Inode inode, int fd, long now) {
+        this.inode = inode;
+        this.fd = fd;
+        LAST_USE.setOpaque(this, now);
+        state = phaseBits(OPEN);
+    }
+
+    /** Victim selection: moves an idle open handle to BUSY for the caller; false if in use or busy. */
+    boolean tryBeginSuspend() {
+        long s = state;
+        return phase(s) == OPEN && (s & PINS_MASK) == 0 && STATE.compareAndSet(this, s, withPhase(s, BUSY));
+    }
+
+    /**
+     * Suspends a handle the caller holds BUSY (from {@link #tryBeginSuspend()}). Returns true when
+     * the descriptor was closed; false when suspension was refused or failed, in which case the
+     * handle is open again (and back in the queue unless it can never be suspended).
+     */
+    boolean suspendOwned() {
+        long s = state;
+        String location = suspendableLocation();
+        if (location == null) {
+            backToOpen(s);
+            return false;
+        }
+        long position;
+        try {
+            position = Posix.lseek(fd, 0, Posix.SEEK_CUR, location);
+        } catch (IOException e) {
+            tracker.recordError(e);
+            backToOpen(s);
+            return false;
+        }
+        try {
+            if (binding != null) {
+                binding.detach(fd);
+            } else {
+                Posix.close(fd, location);
+            }
+        } catch (IOException | RuntimeException e) {
+            tracker.recordError(e);
+            if (binding != null) {
+                backToOpen(s); // the binding's contract: on failure the descriptor is still attached
+                return false;
+            }
+            // close(2) releases the number even when it reports an error; carry on suspended.
+        }
+        offset = position;
+        fd = -1;
+        tracker.onSuspended();
+        state = withPhase(s, SUSPENDED);
+        return true;
+    }
+
+    // ---- internals ----
+
+    /** The path to reopen from, after checking it still leads to this file; null to refuse. */
+    private String suspendableLocation() {
+        Inode inode = this.inode;
+        if (inode.keepOpen) {
+            stuck = true;
+            return null;
+        }
+        String location = inode.location;
+        Posix.Stat st = Posix.statOrNull(location);
+        if (st != null && st.dev() == inode.key.dev() && st.ino() == inode.key.ino()) {
+            return location;
+        }
+        try {
+            if (Posix.fstat(fd, location).nlink() == 0) {
+                // Deleted while open: nothing could ever reopen it.
+                tracker.registry().keepOpen(inode);
+                stuck = true;
+                return null;
+            }
+        } catch (IOException e) {
+            tracker.recordError(e);
+            return null;
+        }
+        // Renamed while open: follow it if the new name really leads to this file.
+        String now = Posix.currentPath(fd);
+        Posix.Stat moved = now == null ? null : Posix.statOrNull(now);
+        if (moved != null && moved.dev() == inode.key.dev() && moved.ino() == inode.key.ino()) {
+            tracker.registry().relocate(inode, location, now);
+            return now;
+        }
+        return null;
+    }
+
+    private void backToOpen(long s) {
+        if (!stuck) {
+            tracker.queue().add(this, tracker.now());
+        }
+        state = withPhase(s, OPEN);
+    }
+
+    private int restoreAndPin(long s) throws IOException {
+        tracker.onMiss();
+        boolean reserved = false;
+        int newFd = -1;
+        try {
+            tracker.reserve(1);
+            reserved = true;
+            newFd = reopen();
+            if (binding != null) {
+                binding.attach(newFd);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            if (newFd >= 0) {
+                closeQuietly(newFd);
+            }
+            if (reserved) {
+                tracker.unreserve(1);
+            }
+            tracker.recordError(e);
+            state = withPhase(s + USE, SUSPENDED);
+            throw e;
+        }
+        fd = newFd;
+        long now = tracker.tick();
+        LAST_USE.setOpaque(this, now);
+        tracker.onRestored(this, now);
+        state = withPhase(s + USE + PIN, OPEN);
+        return newFd;
+    }
+
+    private int reopen() throws IOException {
+        for (int attempt = 0;; attempt++) {
+            String location = inode.location;
+            int nfd;
+            try {
+                nfd = tracker.openWithRetry(location, reopenFlags, 0);
+            } catch (NoSuchFileException e) {
+                if (attempt == 0 && !location.equals(inode.location)) {
+                    continue; // unlinked into the pool meanwhile: try its new name
+                }
+                throw new FileChangedException(location + ": the file was deleted or renamed while its descriptor"
+                        + " was suspended; the handle cannot be restored");
+            }
+            try {
+                Posix.Stat st = Posix.fstat(nfd, location);
+                if (st.dev() != inode.key.dev() || st.ino() != inode.key.ino()) {
+                    throw new FileChangedException(location + ": the file was replaced while its descriptor was"
+                            + " suspended (expected device:inode " + inode.key + ", found " + st.dev() + ":" + st.ino()
+                            + "); the handle cannot be restored");
+                }
+                Posix.lseek(nfd, offset, Posix.SEEK_SET, location);
+                return nfd;
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(nfd);
+                throw e;
+            }
+        }
+    }
+
+    private void closeOwned(long s, boolean wasOpen) throws IOException {
+        IOException failure = null;
+        if (wasOpen) {
+            try {
+                if (binding != null) {
+                    binding.detach(fd);
+                } else {
+                    Posix.close(fd, inode.location);
+                }
+            } catch (IOException e) {
+                failure = e;
+            }
+            fd = -1;
+        }
+        state = withPhase(s, CLOSED);
+        try {
+            tracker.onClosed(this, wasOpen, s >>> USES_SHIFT);
+        } catch (IOException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private long foldOrFail(long s) {
+        if ((s & PINS_MASK) == PINS_MASK) {
+            throw new IllegalStateException("too many concurrent acquisitions of " + openedPath);
+        }
+        long uses = s >>> USES_SHIFT;
+        if (STATE.compareAndSet(this, s, s & ~(-1L << USES_SHIFT))) {
+            tracker.foldUses(uses);
+        }
+        return state;
+    }
+
+    private void awaitSettled() {
+        for (int spins = 0; phase(state) == BUSY; spins++) {
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else if (spins < 128) {
+                Thread.yield();
+            } else {
+                java.util.concurrent.locks.LockSupport.parkNanos(20_000L);
+            }
+        }
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            Posix.close(fd, "");
+        } catch (IOException ignored) {
+            // the number is released anyway; the caller reports the original failure
+        }
+    }
+
+    private static void checkBounds(byte[] b, int off, int len) {
+        java.util.Objects.checkFromIndexSize(off, len, b.length);
+    }
+
+    private static int phase(long s) {
+        return (int) ((s & PHASE_MASK) >>> PHASE_SHIFT);
+    }
+
+    private static long phaseBits(int phase) {
+        return (long) phase << PHASE_SHIFT;
+    }
+
+    private static long withPhase(long s, int phase) {
+        return (s & ~PHASE_MASK) | phaseBits(phase);
+    }
+
+    private static String phaseName(int phase) {
+        switch (phase) {
+            case OPEN:
+                return "open";
+            case SUSPENDED:
+                return "suspended";
+            case BUSY:
+                return "busy";
+            default:
+                return "closed";
+        }
+    }
+}

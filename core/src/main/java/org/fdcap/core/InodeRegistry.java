@@ -1,0 +1,112 @@
+package org.fdcap.core;
+
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Maps each open file (device, inode) to the {@link Inode} its handles share, and carries out
+ * unlinks. Only the open, close and unlink paths take its lock; acquire/release never do.
+ */
+final class InodeRegistry {
+    private final Map<InodeKey, Inode> inodes = new HashMap<>();
+    private final UnlinkedFilePool pool;
+
+    InodeRegistry(UnlinkedFilePool pool) {
+        this.pool = pool;
+    }
+
+    /** Registers a freshly opened handle on the file {@code key}, reachable at {@code path}. */
+    synchronized Inode attach(FsHandle handle, InodeKey key, String path) {
+        Inode inode = inodes.get(key);
+        if (inode == null) {
+            inode = new Inode(key, path);
+            inodes.put(key, inode);
+        } else if (!inode.unlinkPending) {
+            // The newest open proves this name leads to the file; an older one may be stale
+            // (renamed since), or belong to a deleted file whose inode number was reused.
+            inode.location = path;
+        }
+        inode.handles.add(handle);
+        return inode;
+    }
+
+    /**
+     * Forgets a closed handle. When it was the last one on an unlinked file in the pool, the
+     * file is deleted for real.
+     */
+    void detach(FsHandle handle) throws IOException {
+        String poolName = null;
+        synchronized (this) {
+            Inode inode = handle.inode();
+            inode.handles.remove(handle);
+            if (!inode.handles.isEmpty()) {
+                return;
+            }
+            inodes.remove(inode.key);
+            if (inode.unlinkPending && inode.poolName != null) {
+                poolName = inode.poolName;
+                pool.remove(poolName);
+            }
+        }
+    }
+
+    /** Follows a rename seen at suspension time. */
+    synchronized void relocate(Inode inode, String expected, String now) {
+        if (!inode.unlinkPending && expected.equals(inode.location)) {
+            inode.location = now;
+        }
+    }
+
+    /** Marks the file as never suspendable again (it was found deleted). */
+    void keepOpen(Inode inode) {
+        inode.keepOpen = true;
+    }
+
+    /**
+     * Unlinks the file of {@code handle}: its name disappears now, its data stays until the last
+     * handle on it is closed. With a pool the file moves there; without one every handle on it is
+     * restored and kept open from now on.
+     */
+    void unlink(FsHandle handle) throws IOException {
+        Inode inode = handle.inode();
+        List<FsHandle> others;
+        synchronized (this) {
+            if (inode.unlinkPending) {
+                throw new NoSuchFileException(inode.location, null, "already unlinked");
+            }
+            if (pool != null) {
+                String name = pool.adopt(inode.location);
+                inode.poolName = name;
+                inode.location = pool.dir().resolve(name).toString();
+                inode.unlinkPending = true;
+                return;
+            }
+            inode.keepOpen = true;
+            others = List.copyOf(inode.handles);
+        }
+        // No pool: nothing could reopen the file once its name is gone, so bring every handle
+        // back and keep it. From here on no suspension can start (keepOpen is set); acquire()
+        // waits out any that is under way and restores what it left.
+        try {
+            for (FsHandle h : others) {
+                h.acquire();
+                h.release();
+            }
+        } catch (IOException | RuntimeException e) {
+            synchronized (this) {
+                inode.keepOpen = false;
+            }
+            throw e;
+        }
+        synchronized (this) {
+            if (inode.unlinkPending) {
+                throw new NoSuchFileException(inode.location, null, "already unlinked");
+            }
+            Posix.unlink(inode.location);
+            inode.unlinkPending = true;
+        }
+    }
+}

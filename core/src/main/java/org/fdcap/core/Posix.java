@@ -1,0 +1,289 @@
+package org.fdcap.core;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import jnr.constants.platform.Errno;
+import jnr.posix.FileStat;
+import jnr.posix.POSIX;
+import jnr.posix.POSIXFactory;
+import jnr.posix.POSIXHandler;
+
+/**
+ * The handful of system calls the tracker makes, through jnr-posix, with errors turned into
+ * {@link IOException}s that name the file and the errno. Return values of -1 are never passed on.
+ *
+ * <p>jnr-posix's own error handler is replaced by one that never prints and never throws, so
+ * that every failure is handled here, once.
+ */
+final class Posix {
+    static final int SEEK_SET = 0;
+    static final int SEEK_CUR = 1;
+    static final int EINTR = Errno.EINTR.intValue();
+    static final int ENOENT = Errno.ENOENT.intValue();
+    static final int EEXIST = Errno.EEXIST.intValue();
+    static final int EMFILE = Errno.EMFILE.intValue();
+    static final int ENFILE = Errno.ENFILE.intValue();
+
+    private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentHandler());
+
+    private Posix() {
+    }
+
+    /** The identity of a file and its link count, as {@code fstat}/{@code stat} report them. */
+    record Stat(long dev, long ino, int nlink, long size) {
+        InodeKey key() {
+            return new InodeKey(dev, ino);
+        }
+    }
+
+    /** Raised for a failed call; {@link #errno()} tells why (e.g. to retry on EMFILE). */
+    static final class PosixException extends FileSystemException {
+        private static final long serialVersionUID = 1L;
+        private final int errno;
+
+        PosixException(String file, int errno, String what) {
+            super(file, null, what + ": " + describe(errno));
+            this.errno = errno;
+        }
+
+        int errno() {
+            return errno;
+        }
+
+        boolean outOfDescriptors() {
+            return errno == EMFILE || errno == ENFILE;
+        }
+    }
+
+    static int errno() {
+        return LIBC.errno();
+    }
+
+    static String describe(int errno) {
+        Errno e = Errno.valueOf(errno);
+        return e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.description() + " (" + e.name() + ")";
+    }
+
+    static int open(String path, int flags, int mode) throws IOException {
+        while (true) {
+            int fd = LIBC.open(path, flags, mode);
+            if (fd >= 0) {
+                return fd;
+            }
+            int errno = errno();
+            if (errno == EINTR) {
+                continue;
+            }
+            throw failure(path, errno, "open");
+        }
+    }
+
+    /**
+     * Closes {@code fd}. On Linux the descriptor is released even when close reports an error, so
+     * the caller must never retry it; the error is still reported because it may mean lost writes.
+     */
+    static void close(int fd, String path) throws IOException {
+        if (LIBC.close(fd) < 0) {
+            int errno = errno();
+            if (errno != EINTR) {
+                throw new PosixException(path, errno, "close");
+            }
+        }
+    }
+
+    static long lseek(int fd, long offset, int whence, String path) throws IOException {
+        long pos = LIBC.lseekLong(fd, offset, whence);
+        if (pos < 0) {
+            throw new PosixException(path, errno(), "lseek");
+        }
+        return pos;
+    }
+
+    static Stat fstat(int fd, String path) throws IOException {
+        FileStat st = LIBC.allocateStat();
+        if (LIBC.fstat(fd, st) < 0) {
+            throw new PosixException(path, errno(), "fstat");
+        }
+        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size());
+    }
+
+    /** {@code stat(path)}, following symbolic links; {@code null} when the path leads nowhere. */
+    static Stat statOrNull(String path) {
+        FileStat st = LIBC.allocateStat();
+        if (LIBC.stat(path, st) < 0) {
+            return null;
+        }
+        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size());
+    }
+
+    /** Where {@code fd} points now (Linux {@code /proc/self/fd}), or {@code null} if unknown. */
+    static String currentPath(int fd) {
+        byte[] buf = new byte[4096];
+        int n = LIBC.readlink("/proc/self/fd/" + fd, buf, buf.length);
+        if (n <= 0 || n >= buf.length) {
+            return null;
+        }
+        return new String(buf, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Creates a hard link; never replaces an existing {@code to}. */
+    static void link(String from, String to) throws IOException {
+        if (LIBC.link(from, to) < 0) {
+            throw failure(to, errno(), "link " + from + " to");
+        }
+    }
+
+    static void unlink(String path) throws IOException {
+        if (LIBC.unlink(path) < 0) {
+            throw failure(path, errno(), "unlink");
+        }
+    }
+
+    static void mkdir(String path, int mode) throws IOException {
+        if (LIBC.mkdir(path, mode) < 0) {
+            throw failure(path, errno(), "mkdir");
+        }
+    }
+
+    static boolean rmdir(String path) {
+        return LIBC.rmdir(path) == 0;
+    }
+
+    static int read(int fd, byte[] buf, int len, String path) throws IOException {
+        while (true) {
+            int n = LIBC.read(fd, buf, len);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                throw new PosixException(path, errno, "read");
+            }
+        }
+    }
+
+    static int write(int fd, byte[] buf, int len, String path) throws IOException {
+        while (true) {
+            int n = LIBC.write(fd, buf, len);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                throw new PosixException(path, errno, "write");
+            }
+        }
+    }
+
+    static long pread(int fd, byte[] buf, int len, long offset, String path) throws IOException {
+        while (true) {
+            long n = LIBC.pread(fd, buf, (long) len, offset);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                throw new PosixException(path, errno, "pread");
+            }
+        }
+    }
+
+    static long pwrite(int fd, byte[] buf, int len, long offset, String path) throws IOException {
+        while (true) {
+            long n = LIBC.pwrite(fd, buf, (long) len, offset);
+            if (n >= 0) {
+                return n;
+            }
+            int errno = errno();
+            if (errno != EINTR) {
+                throw new PosixException(path, errno, "pwrite");
+            }
+        }
+    }
+
+    static void ftruncate(int fd, long size, String path) throws IOException {
+        if (LIBC.ftruncate(fd, size) < 0) {
+            throw new PosixException(path, errno(), "ftruncate");
+        }
+    }
+
+    static void fsync(int fd, String path) throws IOException {
+        if (LIBC.fsync(fd) < 0) {
+            throw new PosixException(path, errno(), "fsync");
+        }
+    }
+
+    private static IOException failure(String path, int errno, String what) {
+        if (errno == ENOENT) {
+            return new NoSuchFileException(path, null, what + ": " + describe(errno));
+        }
+        if (errno == EEXIST) {
+            return new FileAlreadyExistsException(path, null, what + ": " + describe(errno));
+        }
+        if (errno == Errno.EACCES.intValue() || errno == Errno.EPERM.intValue()) {
+            return new AccessDeniedException(path, null, what + ": " + describe(errno));
+        }
+        return new PosixException(path, errno, what);
+    }
+
+    /** jnr-posix calls this only from convenience methods we do not use; it must stay silent. */
+    private static final class SilentHandler implements POSIXHandler {
+        @Override
+        public void error(Errno error, String extraData) {
+        }
+
+        @Override
+        public void error(Errno error, String methodName, String extraData) {
+        }
+
+        @Override
+        public void unimplementedError(String methodName) {
+            throw new UnsupportedOperationException(methodName + " is not available on this platform");
+        }
+
+        @Override
+        public void warn(WARNING_ID id, String message, Object... data) {
+        }
+
+        @Override
+        public boolean isVerbose() {
+            return false;
+        }
+
+        @Override
+        public File getCurrentWorkingDirectory() {
+            return new File(System.getProperty("user.dir"));
+        }
+
+        @Override
+        public String[] getEnv() {
+            return new String[0];
+        }
+
+        @Override
+        public InputStream getInputStream() {
+            return System.in;
+        }
+
+        @Override
+        public PrintStream getOutputStream() {
+            return System.out;
+        }
+
+        @Override
+        public int getPID() {
+            return (int) ProcessHandle.current().pid();
+        }
+
+        @Override
+        public PrintStream getErrorStream() {
+            return System.err;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package org.fdcap.core;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+
+/**
+ * A directory where unlinked files that are still open live until their last handle closes, so
+ * that suspended handles can reopen them. Created on first use (mode 0700), removed when its last
+ * file goes. Files are named by a counter; a name already taken (by another process sharing the
+ * directory, or a crashed run) is skipped, never replaced.
+ *
+ * <p>Guarded by the {@link InodeRegistry}'s lock.
+ */
+final class UnlinkedFilePool {
+    private final Path dir;
+    private long nextId;
+    private int fileCount;
+
+    UnlinkedFilePool(Path dir) {
+        if (!dir.isAbsolute()) {
+            throw new IllegalArgumentException("the unlinked-file pool must be an absolute path: " + dir);
+        }
+        this.dir = dir;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    /**
+     * Moves the file at {@code path} into the pool and returns its new name there. The file's name
+     * disappears from its directory; its data stays.
+     */
+    String adopt(String path) throws IOException {
+        if (fileCount == 0) {
+            createDirectory();
+        }
+        boolean added = false;
+        try {
+            for (int attempt = 0; attempt < 1000; attempt++) {
+                String name = Long.toString(nextId++);
+                String target = dir.resolve(name).toString();
+                try {
+                    // link + unlink rather than rename(2): link never replaces an existing name.
+                    Posix.link(path, target);
+                } catch (java.nio.file.FileAlreadyExistsException taken) {
+                    continue;
+                }
+                try {
+                    Posix.unlink(path);
+                } catch (IOException e) {
+                    Posix.unlink(target);
+                    throw e;
+                }
+                fileCount++;
+                added = true;
+                return name;
+            }
+            throw new IOException("no free name in the unlinked-file pool " + dir);
+        } finally {
+            if (!added && fileCount == 0) {
+                Posix.rmdir(dir.toString());
+            }
+        }
+    }
+
+    /** Deletes a pool file whose last handle closed, and the pool directory when it is empty. */
+    void remove(String name) throws IOException {
+        try {
+            Posix.unlink(dir.resolve(name).toString());
+        } finally {
+            fileCount--;
+            if (fileCount == 0) {
+                // Fails harmlessly when another process still has files in a shared directory.
+                Posix.rmdir(dir.toString());
+            }
+        }
+    }
+
+    private void createDirectory() throws IOException {
+        try {
+            Posix.mkdir(dir.toString(), 0700);
+        } catch (java.nio.file.FileAlreadyExistsException exists) {
+            PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!attrs.isDirectory()) {
+                throw new IOException("the unlinked-file pool " + dir + " exists and is not a directory"
+                        + (attrs.isSymbolicLink() ? " (a symbolic link)" : ""));
+            }
+        }
+    }
+}
