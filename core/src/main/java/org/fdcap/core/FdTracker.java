@@ -400,6 +400,10 @@ public final class FdTracker implements AutoCloseable {
         return clock.get();
     }
 
+    AtomicLong clock() {
+        return clock;
+    }
+
     long tick() {
         return clock.incrementAndGet();
     }

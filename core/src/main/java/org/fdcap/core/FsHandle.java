@@ -52,6 +52,8 @@ public final class FsHandle {
     }
 
     private final FdTracker tracker;
+    /** The tracker's clock, held directly: the hit path reads it on every acquisition. */
+    private final java.util.concurrent.atomic.AtomicLong clock;
     private final String openedPath;
     private final int reopenFlags;
     private final FdBinding binding;
@@ -78,6 +80,7 @@ public final class FsHandle {
 
     FsHandle(FdTracker tracker, String path, int flags, FdBinding binding, Throwable openedAt) {
         this.tracker = tracker;
+        this.clock = tracker.clock();
         this.openedPath = path;
         this.reopenFlags = OpenFlags.forReopen(flags);
         this.binding = binding;
@@ -137,7 +140,7 @@ public final class FsHandle {
                     continue;
                 }
                 if (STATE.compareAndSet(this, s, s + USE + PIN)) {
-                    long now = tracker.now();
+                    long now = clock.get();
                     if ((long) LAST_USE.getOpaque(this) != now) {
                         LAST_USE.setOpaque(this, now);
                     }

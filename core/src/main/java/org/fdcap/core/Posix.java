@@ -31,6 +31,8 @@ final class Posix {
     static final int ENFILE = Errno.ENFILE.intValue();
 
     private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentHandler());
+    /** jnr's stat buffers are costly to allocate (native memory); one per thread is reused. */
+    private static final ThreadLocal<FileStat> STAT_BUFFER = ThreadLocal.withInitial(LIBC::allocateStat);
 
     private Posix() {
     }
@@ -106,7 +108,7 @@ final class Posix {
     }
 
     static Stat fstat(int fd, String path) throws IOException {
-        FileStat st = LIBC.allocateStat();
+        FileStat st = STAT_BUFFER.get();
         if (LIBC.fstat(fd, st) < 0) {
             throw new PosixException(path, errno(), "fstat");
         }
@@ -115,7 +117,7 @@ final class Posix {
 
     /** {@code stat(path)}, following symbolic links; {@code null} when the path leads nowhere. */
     static Stat statOrNull(String path) {
-        FileStat st = LIBC.allocateStat();
+        FileStat st = STAT_BUFFER.get();
         if (LIBC.stat(path, st) < 0) {
             return null;
         }

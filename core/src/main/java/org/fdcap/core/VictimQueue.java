@@ -19,7 +19,8 @@ final class VictimQueue {
     private final ReentrantLock lock = new ReentrantLock();
     private FsHandle head;
     private FsHandle tail;
-    private int size;
+    /** Written under the lock, read without it. */
+    private volatile int size;
 
     /** Appends an open handle (the most recently used position), stamped {@code now}. */
     void add(FsHandle h, long now) {
@@ -47,12 +48,7 @@ final class VictimQueue {
     }
 
     int size() {
-        lock.lock();
-        try {
-            return size;
-        } finally {
-            lock.unlock();
-        }
+        return size;
     }
 
     /**
