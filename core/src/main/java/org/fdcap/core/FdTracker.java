@@ -232,7 +232,9 @@ public final class FdTracker implements AutoCloseable {
                 for (int fd : fds) {
                     if (fd < 0) {
                         problem = "the opener returned an invalid descriptor " + fd;
-                    } else if (unsuspendables.containsKey(fd)) {
+                    } else if (unsuspendables.containsKey(fd) && !unsuspendables.get(fd).closing) {
+                        // A closing entry's closer may have closed the number already: the kernel
+                        // may hand it out again before closeUnsuspendable() has returned.
                         problem = "descriptor " + fd + " is already tracked (as '" + unsuspendables.get(fd).name + "')";
                     } else if (!seen.add(fd)) {
                         problem = "the opener returned descriptor " + fd + " twice";
@@ -262,6 +264,7 @@ public final class FdTracker implements AutoCloseable {
      * @throws IOException whatever the closer threw, untouched; the descriptors stay tracked
      */
     public void closeUnsuspendable(int[] fds, UnsuspendableCloser closer) throws IOException {
+        fds = fds.clone();
         List<Unsuspendable> entries = new ArrayList<>(fds.length);
         synchronized (unsuspendables) {
             Set<Integer> seen = new HashSet<>();
@@ -282,16 +285,23 @@ public final class FdTracker implements AutoCloseable {
         try {
             closer.close(fds.clone());
         } catch (IOException | RuntimeException | Error e) {
+            int reused = 0;
             synchronized (unsuspendables) {
-                for (Unsuspendable u : entries) {
-                    u.closing = false;
+                for (int i = 0; i < fds.length; i++) {
+                    if (unsuspendables.get(fds[i]) == entries.get(i)) {
+                        entries.get(i).closing = false;
+                    } else {
+                        reused++; // closed after all, and its number tracked again by someone else
+                    }
                 }
             }
+            unreserve(reused);
             throw e;
         }
         synchronized (unsuspendables) {
-            for (int fd : fds) {
-                unsuspendables.remove(fd);
+            for (int i = 0; i < fds.length; i++) {
+                // Only our own entry: the number may already be tracked again (see openUnsuspendable).
+                unsuspendables.remove(fds[i], entries.get(i));
             }
         }
         unreserve(fds.length);

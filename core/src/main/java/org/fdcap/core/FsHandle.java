@@ -64,8 +64,6 @@ public final class FsHandle {
     private int fd = -1;
     /** The offset saved at suspension. */
     private long offset;
-    /** Set (while BUSY) when the file can never be suspended again. */
-    private boolean stuck;
 
     private volatile long state = phaseBits(BUSY);
     /** The tracker's clock at the last acquisition; written with opaque stores on the hit path. */
@@ -393,6 +391,19 @@ public final class FsHandle {
         return phaseName(phase(state));
     }
 
+    /** Whether the handle holds its descriptor and no transition is under way. */
+    boolean isOpen() {
+        return phase(state) == OPEN;
+    }
+
+    /**
+     * Makes an open handle a suspension candidate again (it left the queue when its file was
+     * marked keepOpen, and that was withdrawn). Does nothing if it is queued, busy or not open.
+     */
+    void requeueIfOpen() {
+        tracker.queue().addIfOpen(this, tracker.now());
+    }
+
     /** Sets the shared file state before the handle becomes visible to the victim queue. */
     void publishInode(Inode inode) {
         this.inode = inode;
@@ -459,7 +470,6 @@ public final class FsHandle {
     private String suspendableLocation() {
         Inode inode = this.inode;
         if (inode.keepOpen) {
-            stuck = true;
             return null;
         }
         String location = inode.location;
@@ -471,7 +481,6 @@ public final class FsHandle {
             if (Posix.fstat(fd, location).nlink() == 0) {
                 // Deleted while open: nothing could ever reopen it.
                 tracker.registry().keepOpen(inode);
-                stuck = true;
                 return null;
             }
         } catch (IOException e) {
@@ -489,10 +498,13 @@ public final class FsHandle {
     }
 
     private void backToOpen(long s) {
-        if (!stuck) {
-            tracker.queue().add(this, tracker.now());
-        }
         state = withPhase(s, OPEN);
+        // Queued after the phase change, and only while still open, so that neither a close nor an
+        // unlink that withdraws keepOpen (and requeues the handle itself) can be missed. A handle
+        // whose file must stay open leaves the queue until then.
+        if (!inode.keepOpen) {
+            requeueIfOpen();
+        }
     }
 
     private int restoreAndPin(long s) throws IOException {

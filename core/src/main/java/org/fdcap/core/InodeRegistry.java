@@ -1,6 +1,7 @@
 package org.fdcap.core;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.HashMap;
 import java.util.List;
@@ -21,16 +22,39 @@ final class InodeRegistry {
     /** Registers a freshly opened handle on the file {@code key}, reachable at {@code path}. */
     synchronized Inode attach(FsHandle handle, InodeKey key, String path) {
         Inode inode = inodes.get(key);
+        if (inode != null && !inode.unlinkPending && !path.equals(inode.location) && !certainlyAlive(inode)) {
+            // The entry's file may have been deleted while all its handles were suspended, and its
+            // inode number given to the file just opened: sharing the entry would let those
+            // handles restore onto this other file. They keep their own entry (and fail to restore
+            // if their file is really gone); this file gets a new one.
+            inode = null;
+        }
         if (inode == null) {
             inode = new Inode(key, path);
             inodes.put(key, inode);
         } else if (!inode.unlinkPending) {
-            // The newest open proves this name leads to the file; an older one may be stale
-            // (renamed since), or belong to a deleted file whose inode number was reused.
+            // The newest open proves this name leads to the file; an older one may be stale.
             inode.location = path;
         }
         inode.handles.add(handle);
         return inode;
+    }
+
+    /**
+     * Whether the file an entry stands for still exists, so that its inode number cannot have been
+     * reused: its last known name still leads to it, or one of its handles holds a descriptor.
+     */
+    private static boolean certainlyAlive(Inode inode) {
+        Posix.Stat st = Posix.statOrNull(inode.location);
+        if (st != null && st.key().equals(inode.key)) {
+            return true;
+        }
+        for (FsHandle h : inode.handles) {
+            if (h.isOpen()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -45,7 +69,7 @@ final class InodeRegistry {
             if (!inode.handles.isEmpty()) {
                 return;
             }
-            inodes.remove(inode.key);
+            inodes.remove(inode.key, inode); // a newer entry may have the same key (see attach)
             if (inode.unlinkPending && inode.poolName != null) {
                 poolName = inode.poolName;
                 pool.remove(poolName);
@@ -78,7 +102,7 @@ final class InodeRegistry {
                 throw new NoSuchFileException(inode.location, null, "already unlinked");
             }
             if (pool != null) {
-                String name = pool.adopt(inode.location);
+                String name = pool.adopt(inode.location, inode.key);
                 inode.poolName = name;
                 inode.location = pool.dir().resolve(name).toString();
                 inode.unlinkPending = true;
@@ -90,23 +114,44 @@ final class InodeRegistry {
         // No pool: nothing could reopen the file once its name is gone, so bring every handle
         // back and keep it. From here on no suspension can start (keepOpen is set); acquire()
         // waits out any that is under way and restores what it left.
+        boolean settled = false;
         try {
             for (FsHandle h : others) {
                 h.acquire();
                 h.release();
             }
-        } catch (IOException | RuntimeException e) {
             synchronized (this) {
-                inode.keepOpen = false;
+                if (inode.unlinkPending) {
+                    settled = true; // unlinked meanwhile through another handle: keep them open
+                    throw new NoSuchFileException(inode.location, null, "already unlinked");
+                }
+                checkStillThere(inode);
+                Posix.unlink(inode.location);
+                inode.unlinkPending = true;
+                settled = true;
             }
-            throw e;
+        } finally {
+            if (!settled) {
+                // Nothing was unlinked: the handles may be suspended again, as before.
+                synchronized (this) {
+                    inode.keepOpen = false;
+                }
+                for (FsHandle h : others) {
+                    h.requeueIfOpen();
+                }
+            }
         }
-        synchronized (this) {
-            if (inode.unlinkPending) {
-                throw new NoSuchFileException(inode.location, null, "already unlinked");
-            }
-            Posix.unlink(inode.location);
-            inode.unlinkPending = true;
+    }
+
+    /**
+     * Refuses to unlink by a name that no longer leads to the file (renamed since it was opened,
+     * perhaps with another file now in its place).
+     */
+    private static void checkStillThere(Inode inode) throws IOException {
+        Posix.Stat st = Posix.statOrNull(inode.location);
+        if (st == null || !st.key().equals(inode.key)) {
+            throw new FileSystemException(inode.location, null,
+                    "no longer leads to the file opened (renamed or replaced); nothing was unlinked");
         }
     }
 }

@@ -53,8 +53,8 @@ public final class OpenFlags {
      * implies {@code WRITE}, {@code CREATE} is ignored when {@code CREATE_NEW} is given.
      *
      * @throws IllegalArgumentException for {@code DELETE_ON_CLOSE} (the file would be gone when the
-     *     handle is suspended), for {@code READ} combined with {@code APPEND}, and for options this
-     *     tracker does not know
+     *     handle is suspended), for {@code READ} or {@code TRUNCATE_EXISTING} combined with
+     *     {@code APPEND} (as the JDK), and for options this tracker does not know
      */
     public static int fromOptions(Set<? extends OpenOption> options) {
         boolean read = false;
@@ -91,6 +91,9 @@ public final class OpenFlags {
         }
         if (read && (flags & O_APPEND) != 0) {
             throw new IllegalArgumentException("READ + APPEND not allowed");
+        }
+        if ((flags & O_APPEND) != 0 && (flags & O_TRUNC) != 0) {
+            throw new IllegalArgumentException("APPEND + TRUNCATE_EXISTING not allowed");
         }
         if (!write) {
             // CREATE, CREATE_NEW and TRUNCATE_EXISTING only apply when writing, as in the JDK.

@@ -1,6 +1,7 @@
 package org.fdcap.core;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -31,10 +32,12 @@ final class UnlinkedFilePool {
     }
 
     /**
-     * Moves the file at {@code path} into the pool and returns its new name there. The file's name
-     * disappears from its directory; its data stays.
+     * Moves the file at {@code path}, which must be the file {@code key}, into the pool and returns
+     * its new name there. The file's name disappears from its directory; its data stays.
+     *
+     * @throws FileSystemException {@code path} now leads to another file; nothing changed
      */
-    String adopt(String path) throws IOException {
+    String adopt(String path, InodeKey key) throws IOException {
         if (fileCount == 0) {
             createDirectory();
         }
@@ -48,6 +51,13 @@ final class UnlinkedFilePool {
                     Posix.link(path, target);
                 } catch (java.nio.file.FileAlreadyExistsException taken) {
                     continue;
+                }
+                // Checked on the new link, which names exactly what will be unlinked.
+                Posix.Stat linked = Posix.statOrNull(target);
+                if (linked == null || !linked.key().equals(key)) {
+                    Posix.unlink(target);
+                    throw new FileSystemException(path, null,
+                            "no longer leads to the file opened (renamed or replaced); nothing was unlinked");
                 }
                 try {
                     Posix.unlink(path);

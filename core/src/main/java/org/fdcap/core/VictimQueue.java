@@ -36,6 +36,22 @@ final class VictimQueue {
         }
     }
 
+    /**
+     * Appends {@code h} if it is open and not queued; checked under the queue's lock, so that a
+     * close (which changes the phase before it removes the handle) cannot leave it queued.
+     */
+    void addIfOpen(FsHandle h, long now) {
+        lock.lock();
+        try {
+            if (!h.inQueue && h.isOpen()) {
+                h.queuedAt = now;
+                linkLast(h);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     void remove(FsHandle h) {
         lock.lock();
         try {
