@@ -37,68 +37,86 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+IgnoreUnrecognizedVMOptions", "--enable-native-access=ALL-UNNAMED"})
-@State(Scope.Thread)
 public class RestoreBenchmark {
     private static final POSIX POSIX_CALLS = POSIXFactory.getNativePOSIX();
 
-    private Path dir;
-    private FdTracker tracker;
-    private FsHandle first;
-    private FsHandle second;
-    private boolean turn;
+    /** Two handles on two files in a tracker of capacity 1. */
+    @State(Scope.Thread)
+    public static class TrackerCycle {
+        private Path dir;
+        private FdTracker tracker;
+        private FsHandle first;
+        private FsHandle second;
+        private boolean turn;
 
-    private String rawPath;
-    private int rawFd;
-    private FileStat stat;
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            dir = Files.createTempDirectory("fdcap-bench");
+            tracker = FdTracker.builder().capacity(1).build();
+            first = tracker.open(dir.resolve("first"), OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
+            second = tracker.open(dir.resolve("second"), OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
+        }
 
-    @Setup(Level.Trial)
-    public void setUp() throws IOException {
-        dir = Files.createTempDirectory("fdcap-bench");
-        tracker = FdTracker.builder().capacity(1).build();
-        first = tracker.open(dir.resolve("first"), OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
-        second = tracker.open(dir.resolve("second"), OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
-        rawPath = dir.resolve("raw").toString();
-        rawFd = POSIX_CALLS.open(rawPath, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
-        stat = POSIX_CALLS.allocateStat();
+        @TearDown(Level.Trial)
+        public void tearDown() throws IOException {
+            if (tracker.stats().misses() == 0) {
+                throw new IllegalStateException("the benchmark never restored a handle");
+            }
+            first.close();
+            second.close();
+            tracker.destroy();
+            Files.delete(dir.resolve("first"));
+            Files.delete(dir.resolve("second"));
+            Files.delete(dir);
+        }
     }
 
-    @TearDown(Level.Trial)
-    public void tearDown() throws IOException {
-        if (tracker.stats().misses() == 0) {
-            throw new IllegalStateException("the benchmark never restored a handle");
+    /** One file opened directly. */
+    @State(Scope.Thread)
+    public static class RawCycle {
+        private Path dir;
+        private String path;
+        private int fd;
+        private FileStat stat;
+
+        @Setup(Level.Trial)
+        public void setUp() throws IOException {
+            dir = Files.createTempDirectory("fdcap-bench");
+            path = dir.resolve("raw").toString();
+            fd = POSIX_CALLS.open(path, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
+            stat = POSIX_CALLS.allocateStat();
         }
-        first.close();
-        second.close();
-        tracker.destroy();
-        POSIX_CALLS.close(rawFd);
-        for (String name : new String[] {"first", "second", "raw"}) {
-            Files.delete(dir.resolve(name));
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws IOException {
+            POSIX_CALLS.close(fd);
+            Files.delete(dir.resolve("raw"));
+            Files.delete(dir);
         }
-        Files.delete(dir);
     }
 
     @Benchmark
-    public int trackerSuspendAndRestore() throws IOException {
-        FsHandle h = turn ? first : second;
-        turn = !turn;
+    public int trackerSuspendAndRestore(TrackerCycle c) throws IOException {
+        FsHandle h = c.turn ? c.first : c.second;
+        c.turn = !c.turn;
         int fd = h.acquire();
         h.release();
         return fd;
     }
 
     @Benchmark
-    public long rawSyscalls() {
-        long offset = POSIX_CALLS.lseekLong(rawFd, 0, 1);
-        POSIX_CALLS.close(rawFd);
-        rawFd = POSIX_CALLS.open(rawPath, OpenFlags.O_RDWR, 0);
-        POSIX_CALLS.fstat(rawFd, stat);
-        return POSIX_CALLS.lseekLong(rawFd, offset, 0) + stat.ino();
+    public long rawSyscalls(RawCycle c) {
+        long offset = POSIX_CALLS.lseekLong(c.fd, 0, 1);
+        POSIX_CALLS.close(c.fd);
+        c.fd = POSIX_CALLS.open(c.path, OpenFlags.O_RDWR, 0);
+        POSIX_CALLS.fstat(c.fd, c.stat);
+        return POSIX_CALLS.lseekLong(c.fd, offset, 0) + c.stat.ino();
     }
 
     /** For reference: the raw cycle plus the stat(path) check a safe suspension adds. */
     @Benchmark
-    public long rawSyscallsWithPathCheck() {
-        POSIX_CALLS.stat(rawPath, stat);
-        return rawSyscalls();
+    public long rawSyscallsWithPathCheck(RawCycle c) {
+        POSIX_CALLS.stat(c.path, c.stat);
+        return rawSyscalls(c);
     }
 }
