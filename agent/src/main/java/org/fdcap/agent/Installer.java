@@ -1,0 +1,290 @@
+package org.fdcap.agent;
+
+import java.io.File;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.instrument.Instrumentation;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.DynamicType;
+import net.bytebuddy.utility.JavaModule;
+import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.instrumentation.CallSiteSubstitution;
+import org.fdcap.agent.instrumentation.Instrumentations;
+import org.fdcap.agent.logging.AgentLogConfigurator;
+import org.fdcap.core.FdTracker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts the agent inside its own class loader, in an order that matters: settings; JDK classes
+ * known to cause class-circularity trouble during transformation; logging and jnr (both do file
+ * I/O and load code) before any instrumentation; the JDK internals; a warm-up that runs the whole
+ * suspend/restore path once, so that it never loads a class when it matters; then the
+ * instrumentation, a self-test, and the reaper thread.
+ *
+ * <p>Failure policy: a bad setting prints one line on stderr; anything else is logged; either
+ * way the program runs on without the agent (transformations are undone).
+ */
+public final class Installer {
+    /** Descriptors kept free under the cap for a moment's overshoot (a descriptor adopted before a victim is closed). */
+    static final int MARGIN = 4;
+
+
+    private Installer() {
+    }
+
+    /** Called reflectively by {@code Premain} with the agent's arguments and its jar. */
+    public static void install(String args, Instrumentation inst, File agentJar) {
+        AgentConfig config;
+        try {
+            config = AgentConfig.parse(args, System.getProperties());
+        } catch (ConfigException e) {
+            System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
+            return;
+        }
+        if (!config.enabled()) {
+            return;
+        }
+        if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
+            System.err.println("fdcap: only Linux is supported; running without fdcap");
+            return;
+        }
+        preloadJdkClasses();
+        try {
+            JdkAccess.open(inst, Installer.class.getModule(), FdBridge.class.getModule());
+        } catch (Throwable t) {
+            System.err.println("fdcap: the agent could not start (" + t + "); running without fdcap");
+            return;
+        }
+        try {
+            NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
+        } catch (Throwable t) {
+            // Without it, JDK 22+ prints its native-access warning once; nothing else changes.
+        }
+        // Byte Buddy's Nexus would reach for sun.misc.Unsafe (JDK 24+ warns); the agent does not
+        // need it. Set only while the agent's Byte Buddy initializes, then put back.
+        String nexus = System.getProperty("net.bytebuddy.nexus.disabled");
+        System.setProperty("net.bytebuddy.nexus.disabled", "true");
+        // jffi: no sun.misc.Unsafe memory access (JDK 24+ warns about it, JEP 498). Read when the
+        // agent's jffi initializes (during start), then put back so the host's own jffi is unaffected.
+        String unsafe = System.getProperty("jffi.unsafe.disabled");
+        if (Runtime.version().feature() >= 24 && unsafe == null) {
+            System.setProperty("jffi.unsafe.disabled", "true");
+        }
+        AgentLogConfigurator.settings(config.logLevel(), config.logFile());
+        Logger log = LoggerFactory.getLogger(Installer.class);
+        ResettableClassFileTransformer jdkTypes = null;
+        CallSiteSubstitution callSites = null;
+        TransformListener listener = new TransformListener();
+        try {
+            long t0 = System.nanoTime();
+            int capacity = capacity(config);
+            long t1 = System.nanoTime();
+            warmUp();
+            long t2 = System.nanoTime();
+            FdTracker tracker = FdTracker.builder()
+                    .capacity(capacity)
+                    .unlinkedFilePool(config.unlinkedDir())
+                    .leakTracing(false)
+                    .build();
+            ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath());
+            FdBridge.install(files);
+            jdkTypes = Instrumentations.install(inst, listener);
+            listener.check(Instrumentations.TYPES);
+            long t3 = System.nanoTime();
+            callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
+            long t4 = System.nanoTime();
+            selfTest(files);
+            log.debug("start-up: jnr+capacity {} ms, warm-up {} ms, JDK types {} ms, call sites {} ms, self-test {} ms",
+                    (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
+                    (System.nanoTime() - t4) / 1_000_000);
+            startReaper(files);
+            if (config.statsAtExit()) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() ->
+                        System.err.println("fdcap: " + tracker.stats()), "fdcap-stats"));
+            }
+            log.info("fdcap active: {} (tracker capacity {})", config, capacity);
+        } catch (ConfigException e) {
+            FdBridge.install(null);
+            System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
+        } catch (Throwable t) {
+            FdBridge.install(null);
+            if (callSites != null) {
+                inst.removeTransformer(callSites);
+            }
+            if (jdkTypes != null) {
+                jdkTypes.reset(inst, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+            }
+            log.error("fdcap could not start; running without fdcap", t);
+        } finally {
+            restore("net.bytebuddy.nexus.disabled", nexus);
+            restore("jffi.unsafe.disabled", unsafe);
+        }
+    }
+
+    /**
+     * The tracker's capacity: the cap ({@code fdcap.max}, by default the soft RLIMIT_NOFILE less
+     * {@code fdcap.reserve}) less the descriptors already open that the agent does not manage,
+     * less a small margin. Never above what the OS allows.
+     */
+    static int capacity(AgentConfig config) throws ConfigException {
+        long soft = NativeCalls.softNofileLimit();
+        long max = config.max() != null ? Math.min(config.max(), soft) : soft - config.reserve();
+        int open = NativeCalls.openDescriptors();
+        long capacity = max - open - MARGIN;
+        if (capacity < 1) {
+            String setting = config.max() != null ? "fdcap.max=" + config.max() : "fdcap.reserve=" + config.reserve()
+                    + " (with RLIMIT_NOFILE " + soft + ")";
+            throw new ConfigException("invalid " + setting + ": expected a cap above the " + (open + MARGIN)
+                    + " descriptors the process already holds plus a margin");
+        }
+        return (int) Math.min(Integer.MAX_VALUE, capacity);
+    }
+
+    private static void restore(String property, String value) {
+        if (value == null) {
+            System.clearProperty(property);
+        } else {
+            System.setProperty(property, value);
+        }
+    }
+
+    /** Classes whose first use inside a transformation is known to cause ClassCircularityError. */
+    private static void preloadJdkClasses() {
+        ThreadLocalRandom.current();
+        FileSystems.getDefault();
+        try {
+            Class.forName("java.lang.invoke.MethodHandle$1", false, null);
+        } catch (ClassNotFoundException ignored) {
+            // not in this JDK
+        }
+    }
+
+    /**
+     * Runs the suspend/restore path on two scratch files with a one-slot tracker, through the
+     * same hooks the instrumentation calls, so that every class and method handle on it is loaded
+     * and linked before any program file depends on it.
+     */
+    private static void warmUp() throws IOException {
+        Path dir = Files.createTempDirectory("fdcap-warmup");
+        Path a = dir.resolve("a");
+        Path b = dir.resolve("b");
+        Files.write(a, new byte[] {1, 2, 3});
+        Files.write(b, new byte[] {4, 5, 6});
+        FdTracker scratch = FdTracker.builder().capacity(1).build();
+        ManagedFiles files = new ManagedFiles(scratch, new AgentConfig.PathFilter(java.util.List.of(),
+                java.util.List.of()), "");
+        try (RandomAccessFile ra = new RandomAccessFile(a.toFile(), "rw");
+                FileChannel cb = FileChannel.open(b, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileDescriptor fa = ra.getFD();
+            FileDescriptor fb = JdkAccess.fdOfChannel(cb);
+            files.rafOpened(ra, fa, a.toString(), 2);
+            files.channelOpened(fb, b.toString(), null, true, true);
+            for (int i = 0; i < 4; i++) {
+                Object t = files.enter(fa);
+                ra.seek(1);
+                ra.read();
+                files.exit(t);
+                files.isSuspended(fa);
+                t = files.enter(ra);
+                files.exit(t);
+                t = files.enterWithChannel(fb, cb);
+                cb.position(1);
+                files.exit(t);
+            }
+            files.makeRoom(1);
+            files.outOfDescriptors(new IOException("warm-up"));
+            files.nameChanging(b.toString());
+            files.locked(fb);
+            files.escaped(fb);
+            files.exitClose(files.enterClose(fa));
+            files.exitClose(files.enterClose(fb));
+        } finally {
+            scratch.destroy();
+            Files.deleteIfExists(a);
+            Files.deleteIfExists(b);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    /** Checks that opens are really intercepted; throws (the agent then backs out) when not. */
+    private static void selfTest(ManagedFiles files) throws IOException {
+        Path tmp = Files.createTempFile("fdcap-selftest", ".bin");
+        try {
+            int before = files.size();
+            try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw");
+                    FileChannel ch = FileChannel.open(tmp, StandardOpenOption.READ)) {
+                raf.write(42);
+                if (files.size() < before + 2) {
+                    throw new IllegalStateException("self-test: opens are not intercepted");
+                }
+                if (raf.getFilePointer() != 1 || ch.size() != 1) {
+                    throw new IllegalStateException("self-test: unexpected file state");
+                }
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void startReaper(ManagedFiles files) {
+        Thread reaper = new Thread(() -> {
+            while (true) {
+                try {
+                    files.reclaimNext(60_000);
+                } catch (InterruptedException e) {
+                    return;
+                } catch (Throwable t) {
+                    LoggerFactory.getLogger(Installer.class).warn("reaper", t);
+                }
+            }
+        }, "fdcap-reaper");
+        reaper.setDaemon(true);
+        reaper.start();
+    }
+
+    /** Records Byte Buddy's failures and successes; never throws, never logs from a transformation. */
+    static final class TransformListener extends AgentBuilder.Listener.Adapter {
+        private volatile int transformed;
+        private volatile Throwable failure;
+        private volatile String failedType;
+
+        @Override
+        public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
+                DynamicType dynamicType) {
+            transformed++;
+            if (Boolean.getBoolean("fdcap.debug.transform")) {
+                System.err.println("fdcap: transformed " + type.getName());
+            }
+        }
+
+        @Override
+        public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable t) {
+            if (Boolean.getBoolean("fdcap.debug.transform")) {
+                System.err.println("fdcap: transform error " + typeName + ": " + t);
+            }
+            if (failure == null) {
+                failure = t;
+                failedType = typeName;
+            }
+        }
+
+        void check(int expected) {
+            if (failure != null) {
+                throw new IllegalStateException("could not instrument " + failedType, failure);
+            }
+            if (transformed < expected) {
+                throw new IllegalStateException("instrumented " + transformed + " of " + expected + " JDK types");
+            }
+        }
+    }
+}

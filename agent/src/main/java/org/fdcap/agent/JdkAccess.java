@@ -1,0 +1,124 @@
+package org.fdcap.agent;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.instrument.Instrumentation;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.lang.invoke.VarHandle;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The JDK internals the agent needs, reached once at start through
+ * {@link Instrumentation#redefineModule}: {@code jdk.internal.access.JavaIOFileDescriptorAccess}
+ * (swap the number inside a {@link FileDescriptor} with the JDK's own cleanup handling) and the
+ * private {@code fd} fields of {@link RandomAccessFile} and {@code sun.nio.ch.FileChannelImpl}.
+ *
+ * <p>Why the access object and not a field write: {@code FileDescriptor}'s {@code FileCleanable}
+ * remembers the raw number at registration; {@code close(fdo)} unregisters it before closing, and
+ * {@code registerCleanup(fdo)} registers a new one for the new number. Otherwise a later GC could
+ * close a number that now belongs to another file.
+ */
+final class JdkAccess {
+    private static MethodHandle get;
+    private static MethodHandle set;
+    private static MethodHandle close;
+    private static MethodHandle registerCleanup;
+    private static VarHandle rafFd;
+    private static VarHandle channelFd;
+    private static Class<?> channelClass;
+
+    private JdkAccess() {
+    }
+
+    /**
+     * Opens what the agent needs: java.base reads the bridge's module (advice inlined into JDK
+     * classes calls it) and exports/opens the internals to the agent's module.
+     */
+    static void open(Instrumentation inst, Module agentModule, Module bridgeModule) throws ReflectiveOperationException {
+        Module javaBase = Object.class.getModule();
+        inst.redefineModule(javaBase,
+                Set.of(bridgeModule, agentModule),
+                Map.of("jdk.internal.access", Set.of(agentModule)),
+                Map.of("java.io", Set.of(agentModule), "sun.nio.ch", Set.of(agentModule)),
+                Set.of(), Map.of());
+        Class<?> accessType = Class.forName("jdk.internal.access.JavaIOFileDescriptorAccess");
+        Object access = Class.forName("jdk.internal.access.SharedSecrets")
+                .getMethod("getJavaIOFileDescriptorAccess").invoke(null);
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        get = lookup.findVirtual(accessType, "get", MethodType.methodType(int.class, FileDescriptor.class))
+                .bindTo(access);
+        set = lookup.findVirtual(accessType, "set", MethodType.methodType(void.class, FileDescriptor.class, int.class))
+                .bindTo(access);
+        close = lookup.findVirtual(accessType, "close", MethodType.methodType(void.class, FileDescriptor.class))
+                .bindTo(access);
+        registerCleanup = lookup.findVirtual(accessType, "registerCleanup",
+                MethodType.methodType(void.class, FileDescriptor.class)).bindTo(access);
+        rafFd = MethodHandles.privateLookupIn(RandomAccessFile.class, lookup)
+                .findVarHandle(RandomAccessFile.class, "fd", FileDescriptor.class);
+        channelClass = Class.forName("sun.nio.ch.FileChannelImpl");
+        channelFd = MethodHandles.privateLookupIn(channelClass, lookup)
+                .findVarHandle(channelClass, "fd", FileDescriptor.class);
+    }
+
+    /** The number inside {@code fdo} (-1 when closed or suspended). */
+    static int get(FileDescriptor fdo) {
+        try {
+            return (int) get.invokeExact(fdo);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Puts {@code fd} into {@code fdo} (no cleanup registered). */
+    static void set(FileDescriptor fdo, int fd) {
+        try {
+            set.invokeExact(fdo, fd);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Unregisters the cleanup, closes the descriptor and sets -1, under the object's monitor. */
+    static void close(FileDescriptor fdo) throws IOException {
+        try {
+            close.invokeExact(fdo);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
+    /** Registers the JDK's {@code FileCleanable} for the number now inside {@code fdo}. */
+    static void registerCleanup(FileDescriptor fdo) {
+        try {
+            registerCleanup.invokeExact(fdo);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The {@code FileDescriptor} of a {@code RandomAccessFile}. */
+    static FileDescriptor fdOf(RandomAccessFile raf) {
+        return (FileDescriptor) rafFd.get(raf);
+    }
+
+    /** The {@code FileDescriptor} of a {@code FileChannelImpl}, or null for any other object. */
+    static FileDescriptor fdOfChannel(Object channel) {
+        return channel != null && channel.getClass() == channelClass ? (FileDescriptor) channelFd.get(channel) : null;
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        if (t instanceof RuntimeException) {
+            return (RuntimeException) t;
+        }
+        if (t instanceof Error) {
+            throw (Error) t;
+        }
+        return new IllegalStateException(t);
+    }
+}

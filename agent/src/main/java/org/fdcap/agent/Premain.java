@@ -1,0 +1,92 @@
+package org.fdcap.agent;
+
+import java.io.File;
+import java.lang.instrument.Instrumentation;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.security.CodeSource;
+import java.util.jar.JarFile;
+
+/**
+ * The agent's entry point ({@code Premain-Class} and {@code Agent-Class}), loaded by the system
+ * class loader from the root of {@code fdcap-agent.jar}.
+ *
+ * <p>It does as little as possible: appends the agent jar to the bootstrap class path (so the
+ * bridge in {@code org.fdcap.agent.bootstrap} is visible to the JDK classes it instruments),
+ * creates the agent's isolated class loader over {@code inst/}, and hands over to
+ * {@code org.fdcap.agent.Installer} in that loader. It keeps no state and never throws: whatever
+ * goes wrong, the host program runs as it would without the agent.
+ */
+public final class Premain {
+    private static final String LOADER = "org.fdcap.agent.bootstrap.AgentClassLoader";
+    private static final String BRIDGE = "org.fdcap.agent.bootstrap.FdBridge";
+    private static final String INSTALLER = "org.fdcap.agent.Installer";
+
+    private Premain() {
+    }
+
+    /** Called by the JVM for {@code -javaagent:fdcap-agent.jar[=options]}. */
+    public static void premain(String args, Instrumentation inst) {
+        start(args, inst);
+    }
+
+    /** Called by the JVM when the agent is attached to a running JVM. */
+    public static void agentmain(String args, Instrumentation inst) {
+        start(args, inst);
+    }
+
+    private static void start(String args, Instrumentation inst) {
+        try {
+            File jar = ownJar();
+            JarFile jarFile = new JarFile(jar, false);
+            if (jarFile.getManifest() == null
+                    || jarFile.getManifest().getMainAttributes().getValue("Premain-Class") == null) {
+                // Our classes were repackaged into some other jar: refuse to put it on the boot path.
+                System.err.println("fdcap: " + jar + " is not the fdcap agent jar; running without fdcap");
+                return;
+            }
+            if (!bridgeOnBootPath(jar)) {
+                inst.appendToBootstrapClassLoaderSearch(jarFile);
+            }
+            ClassLoader agentLoader = (ClassLoader) Class.forName(LOADER, true, null)
+                    .getConstructor(File.class)
+                    .newInstance(jar);
+            Class.forName(INSTALLER, true, agentLoader)
+                    .getMethod("install", String.class, Instrumentation.class, File.class)
+                    .invoke(null, args, inst, jar);
+        } catch (Throwable t) {
+            Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
+                    ? t.getCause() : t;
+            System.err.println("fdcap: the agent could not start (" + cause + "); running without fdcap");
+        }
+    }
+
+    /**
+     * The jar this class was loaded from. With the manifest's {@code Boot-Class-Path} in effect
+     * this class comes from the boot loader (no code source), so ask for its resource instead.
+     */
+    private static File ownJar() throws URISyntaxException {
+        URL url = ClassLoader.getSystemResource(Premain.class.getName().replace('.', '/') + ".class");
+        if (url != null && url.getProtocol().equals("jar")) {
+            String spec = url.getPath();
+            return new File(new URI(spec.substring(0, spec.indexOf("!/"))));
+        }
+        CodeSource source = Premain.class.getProtectionDomain().getCodeSource();
+        if (source == null || source.getLocation() == null) {
+            throw new IllegalStateException("cannot locate the agent jar");
+        }
+        return new File(source.getLocation().toURI());
+    }
+
+    /** Whether the JVM already appended {@code jar} (the manifest's Boot-Class-Path). */
+    private static boolean bridgeOnBootPath(File jar) {
+        URL url = ClassLoader.getSystemResource(BRIDGE.replace('.', '/') + ".class");
+        try {
+            return url != null && Class.forName(BRIDGE, false, null) != null
+                    && url.getProtocol().equals("jar") && url.getPath().startsWith(jar.toURI().toString() + "!/");
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package org.fdcap.agent.bootstrap;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.SyncFailedException;
+
+/**
+ * The only agent code the instrumented JDK classes call. It lives on the bootstrap class path
+ * (visible from {@code java.base}) and depends on nothing but the JDK; it forwards to the
+ * {@link Hooks} the agent installs from its own class loader. Until then, and after a failed
+ * start, every method is a no-op that leaves the JDK's behaviour unchanged.
+ *
+ * <p>Tokens: {@code enter*} methods return an opaque token (or {@code null} when the descriptor
+ * is not managed) that must be passed to the matching {@code exit*} method exactly once.
+ *
+ * <p>No lambdas, no string concatenation through invokedynamic, no logging: this code runs inside
+ * class loading (class-path jars are {@code RandomAccessFile}s too).
+ */
+public final class FdBridge {
+    private static volatile Hooks hooks;
+
+    private FdBridge() {
+    }
+
+    /** What the agent does at each instrumented point; implemented in the agent's class loader. */
+    public interface Hooks {
+        void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode);
+
+        void channelOpened(FileDescriptor fd, String path, Object parent, boolean readable, boolean writable);
+
+        Object enter(FileDescriptor fd) throws IOException;
+
+        Object enter(RandomAccessFile raf) throws IOException;
+
+        Object enterWithChannel(FileDescriptor fd, Object otherChannel) throws IOException;
+
+        void exit(Object token);
+
+        Object enterClose(FileDescriptor fd);
+
+        void exitClose(Object token);
+
+        void escaped(FileDescriptor fd);
+
+        void locked(FileDescriptor fd);
+
+        boolean isSuspended(FileDescriptor fd);
+
+        void nameChanging(String path);
+
+        boolean outOfDescriptors(Throwable failure);
+    }
+
+    /** Installs the agent's hooks; from now on the instrumented classes are managed. */
+    public static void install(Hooks h) {
+        hooks = h;
+    }
+
+    /** Exit of {@code RandomAccessFile.open(String, int)}: a descriptor was opened. */
+    public static void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode) {
+        Hooks h = hooks;
+        if (h != null && fd != null) {
+            h.rafOpened(raf, fd, name, mode);
+        }
+    }
+
+    /** Exit of the {@code FileChannelImpl} constructor. */
+    public static void channelOpened(FileDescriptor fd, String path, Object parent, boolean readable,
+            boolean writable) {
+        Hooks h = hooks;
+        if (h != null && fd != null) {
+            h.channelOpened(fd, path, parent, readable, writable);
+        }
+    }
+
+    /** Before an operation that uses {@code fd}: restores it if suspended and pins it. */
+    public static Object enter(FileDescriptor fd) throws IOException {
+        Hooks h = hooks;
+        return h == null || fd == null ? null : h.enter(fd);
+    }
+
+    /** Like {@link #enter(FileDescriptor)} for a channel operation that also uses another channel. */
+    public static Object enterWithChannel(FileDescriptor fd, Object otherChannel) throws IOException {
+        Hooks h = hooks;
+        return h == null || fd == null ? null : h.enterWithChannel(fd, otherChannel);
+    }
+
+    /** After the operation, however it ended: unpins. */
+    public static void exit(Object token) {
+        if (token != null) {
+            Hooks h = hooks;
+            if (h != null) {
+                h.exit(token);
+            }
+        }
+    }
+
+    /** Before a close: restores (so the JDK's close runs unchanged) and pins. */
+    public static Object enterClose(FileDescriptor fd) {
+        Hooks h = hooks;
+        return h == null || fd == null ? null : h.enterClose(fd);
+    }
+
+    /** After a close, however it ended: the agent forgets the descriptor. */
+    public static void exitClose(Object token) {
+        if (token != null) {
+            Hooks h = hooks;
+            if (h != null) {
+                h.exitClose(token);
+            }
+        }
+    }
+
+    /** The descriptor object escaped ({@code getFD()}): it is never suspended again. */
+    public static void escaped(FileDescriptor fd) {
+        Hooks h = hooks;
+        if (h != null && fd != null) {
+            h.escaped(fd);
+        }
+    }
+
+    /** A lock was taken on the file of {@code fd}: no descriptor of that file is suspended again. */
+    public static void locked(FileDescriptor fd) {
+        Hooks h = hooks;
+        if (h != null && fd != null) {
+            h.locked(fd);
+        }
+    }
+
+    /** Whether {@code fd} is managed, open for its owner, and suspended now (for {@code valid()}). */
+    public static boolean isSuspended(FileDescriptor fd) {
+        Hooks h = hooks;
+        return h != null && h.isSuspended(fd);
+    }
+
+    /** A name is about to be deleted or replaced (or moved): its file's descriptors must stay open. */
+    public static void nameChanging(String path) {
+        Hooks h = hooks;
+        if (h != null && path != null) {
+            h.nameChanging(path);
+        }
+    }
+
+    /**
+     * An open failed; when the OS refused it for lack of descriptors (EMFILE/ENFILE: descriptors
+     * the agent does not manage grew past its reserve), suspends some and answers true: the
+     * caller retries the open.
+     */
+    public static boolean outOfDescriptors(Throwable failure) {
+        Hooks h = hooks;
+        return h != null && failure != null && h.outOfDescriptors(failure);
+    }
+
+    // ---- replacements for call sites of public native methods (see CallSiteSubstitution) ----
+
+    /** Replaces {@code raf.getFilePointer()} (a native method on every JDK). */
+    public static long getFilePointer(RandomAccessFile raf) throws IOException {
+        Object token = enterRaf(raf);
+        try {
+            return raf.getFilePointer();
+        } finally {
+            exit(token);
+        }
+    }
+
+    /** Replaces {@code raf.length()} (a native method on JDK 17). */
+    public static long length(RandomAccessFile raf) throws IOException {
+        Object token = enterRaf(raf);
+        try {
+            return raf.length();
+        } finally {
+            exit(token);
+        }
+    }
+
+    /** Replaces {@code raf.setLength(n)} (a native method on JDK 17). */
+    public static void setLength(RandomAccessFile raf, long newLength) throws IOException {
+        Object token = enterRaf(raf);
+        try {
+            raf.setLength(newLength);
+        } finally {
+            exit(token);
+        }
+    }
+
+    /** Replaces {@code fd.sync()} (a native method on JDK 17). */
+    public static void sync(FileDescriptor fd) throws SyncFailedException {
+        Object token;
+        try {
+            token = enter(fd);
+        } catch (IOException e) {
+            SyncFailedException s = new SyncFailedException(e.getMessage());
+            s.initCause(e);
+            throw s;
+        }
+        try {
+            fd.sync();
+        } finally {
+            exit(token);
+        }
+    }
+
+    private static Object enterRaf(RandomAccessFile raf) throws IOException {
+        Hooks h = hooks;
+        return h == null || raf == null ? null : h.enter(raf);
+    }
+}

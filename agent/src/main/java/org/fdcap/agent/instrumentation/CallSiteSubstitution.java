@@ -1,0 +1,209 @@
+package org.fdcap.agent.instrumentation;
+
+import static net.bytebuddy.matcher.ElementMatchers.any;
+import static net.bytebuddy.matcher.ElementMatchers.isDeclaredBy;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+import static net.bytebuddy.matcher.ElementMatchers.takesNoArguments;
+
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.IllegalClassFormatException;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Modifier;
+import java.nio.charset.StandardCharsets;
+import java.security.ProtectionDomain;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.MemberSubstitution;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import org.fdcap.agent.bootstrap.FdBridge;
+
+/**
+ * Rewrites call sites of the public native methods that advice cannot reach (a native method has
+ * no body, and a retransformation cannot add the Java wrapper a native prefix would need):
+ * {@code RandomAccessFile.getFilePointer()} on every JDK, {@code RandomAccessFile.length()},
+ * {@code setLength(long)} and {@code FileDescriptor.sync()} where they are native (JDK 17). Each
+ * call becomes a call to the {@link FdBridge} method of the same name, which restores and pins
+ * around the native call.
+ *
+ * <p>Runs on every class as it loads, so a cheap byte search of the class file comes first: only
+ * classes whose constant pool can mention one of these methods reach Byte Buddy. Classes loaded
+ * before the agent are scanned the same way and the few hits retransformed. Calls made through
+ * reflection, method handles or JNI are not rewritten (documented limit).
+ */
+public final class CallSiteSubstitution implements ClassFileTransformer {
+    // Constant-pool UTF-8 entries exactly (tag 1, u2 length, bytes): a name inside a longer
+    // string (synchronized, getLength...) does not match.
+    private static final byte[] GET_FILE_POINTER = utf8Entry("getFilePointer");
+    private static final byte[] RAF = utf8Entry("java/io/RandomAccessFile");
+    private static final byte[] LENGTH = utf8Entry("length");
+    private static final byte[] SET_LENGTH = utf8Entry("setLength");
+    private static final byte[] FD = utf8Entry("java/io/FileDescriptor");
+    private static final byte[] SYNC = utf8Entry("sync");
+    /**
+     * The JDK classes outside java.io that call these natives (found in the JDK 17 and 25
+     * sources); the ones already loaded when the agent starts are rewritten. Classes of the
+     * application loaded before the agent (rare with -javaagent) are scanned instead.
+     */
+    private static final Set<String> JDK_CALLERS = Set.of("java.util.zip.ZipFile$Source",
+            "javax.imageio.stream.FileImageInputStream", "javax.imageio.stream.FileImageOutputStream",
+            "javax.imageio.stream.FileCacheImageOutputStream", "com.sun.media.sound.ModelByteBuffer",
+            "com.sun.media.sound.RIFFWriter", "sun.rmi.log.ReliableLog",
+            "jdk.jfr.internal.consumer.RecordingInput", "jdk.management.jfr.DiskRepository");
+
+    private final ClassLoader agentLoader;
+    private final boolean nativeLength;
+    private final boolean nativeSync;
+    private final ClassFileTransformer delegate;
+
+    private CallSiteSubstitution(ClassLoader agentLoader, boolean nativeLength, boolean nativeSync,
+            ClassFileTransformer delegate) {
+        this.agentLoader = agentLoader;
+        this.nativeLength = nativeLength;
+        this.nativeSync = nativeSync;
+        this.delegate = delegate;
+    }
+
+    /** Registers the transformer for classes loading from now on and rewrites the loaded ones. */
+    public static CallSiteSubstitution install(Instrumentation inst, ClassLoader agentLoader,
+            AgentBuilder.Listener listener) throws ReflectiveOperationException {
+        boolean nativeLength = Modifier.isNative(RandomAccessFile.class.getMethod("length").getModifiers());
+        boolean nativeSetLength = Modifier.isNative(
+                RandomAccessFile.class.getMethod("setLength", long.class).getModifiers());
+        boolean nativeSync = Modifier.isNative(FileDescriptor.class.getMethod("sync").getModifiers());
+
+        MemberSubstitution substitution = MemberSubstitution.relaxed()
+                .method(named("getFilePointer").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
+                .replaceWith(FdBridge.class.getMethod("getFilePointer", RandomAccessFile.class));
+        if (nativeLength) {
+            substitution = substitution
+                    .method(named("length").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
+                    .replaceWith(FdBridge.class.getMethod("length", RandomAccessFile.class));
+        }
+        if (nativeSetLength) {
+            substitution = substitution
+                    .method(named("setLength").and(takesArguments(long.class)).and(isDeclaredBy(RandomAccessFile.class)))
+                    .replaceWith(FdBridge.class.getMethod("setLength", RandomAccessFile.class, long.class));
+        }
+        if (nativeSync) {
+            substitution = substitution
+                    .method(named("sync").and(takesNoArguments()).and(isDeclaredBy(FileDescriptor.class)))
+                    .replaceWith(FdBridge.class.getMethod("sync", FileDescriptor.class));
+        }
+        MemberSubstitution rewrite = substitution;
+        ClassFileTransformer raw = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
+                .disableClassFormatChanges()
+                .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+                .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+                .with(AgentBuilder.PoolStrategy.Default.FAST)
+                .with(listener)
+                .ignore(nameStartsWith("org.fdcap.agent.").or(nameStartsWith("org.fdcap.core.")).or(nameStartsWith("net.bytebuddy."))
+                        .or(named("java.io.RandomAccessFile")).or(named("java.io.FileDescriptor")))
+                .assureReadEdgeTo(inst, FdBridge.class)
+                .type(any())
+                .transform((builder, type, loader, module, domain) -> builder.visit(rewrite.on(any())))
+                .makeRaw();
+        CallSiteSubstitution transformer = new CallSiteSubstitution(agentLoader, nativeLength || nativeSetLength,
+                nativeSync, raw);
+        inst.addTransformer(transformer, true);
+        transformer.rewriteLoaded(inst);
+        return transformer;
+    }
+
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
+            ProtectionDomain domain, byte[] bytes) throws IllegalClassFormatException {
+        if (className == null || loader == agentLoader || !mayCallNatives(bytes)
+                || className.startsWith("org/fdcap/agent/") || className.startsWith("org/fdcap/core/")
+                || className.startsWith("net/bytebuddy/")) {
+            return null;
+        }
+        return delegate.transform(module, loader, className, classBeingRedefined, domain, bytes);
+    }
+
+    /** The pre-filter: can this class file refer to one of the rewritten methods? */
+    boolean mayCallNatives(byte[] bytes) {
+        if (bytes == null) {
+            return false;
+        }
+        if (indexOf(bytes, GET_FILE_POINTER) >= 0) {
+            return true;
+        }
+        if (nativeLength && indexOf(bytes, RAF) >= 0
+                && (indexOf(bytes, LENGTH) >= 0 || indexOf(bytes, SET_LENGTH) >= 0)) {
+            return true;
+        }
+        return nativeSync && indexOf(bytes, FD) >= 0 && indexOf(bytes, SYNC) >= 0;
+    }
+
+    /** Classes loaded before the agent (ZipFile$Source on JDK 17 calls RandomAccessFile.length()). */
+    private void rewriteLoaded(Instrumentation inst) {
+        List<Class<?>> hits = new ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            if (c.isArray() || c.isPrimitive() || c.isHidden() || c.getClassLoader() == agentLoader
+                    || !inst.isModifiableClass(c) || c == RandomAccessFile.class || c == FileDescriptor.class
+                    || c.getName().startsWith("org.fdcap.agent.") || c.getName().startsWith("net.bytebuddy.")) {
+                continue;
+            }
+            ClassLoader loader = c.getClassLoader();
+            boolean jdk = loader == null || loader == ClassLoader.getPlatformClassLoader();
+            if (jdk ? JDK_CALLERS.contains(c.getName()) : mayCallNatives(classFile(c))) {
+                hits.add(c);
+            }
+        }
+        for (Class<?> c : hits) {
+            try {
+                inst.retransformClasses(c);
+            } catch (Throwable t) {
+                // The listener records the failure; the class keeps its original code.
+            }
+        }
+    }
+
+    private static byte[] classFile(Class<?> c) {
+        String resource = c.getName().replace('.', '/') + ".class";
+        ClassLoader loader = c.getClassLoader();
+        try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(resource)
+                : loader.getResourceAsStream(resource)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static int indexOf(byte[] hay, byte[] needle) {
+        byte first = needle[0];
+        int last = hay.length - needle.length;
+        outer:
+        for (int i = 0; i <= last; i++) {
+            if (hay[i] != first) {
+                continue;
+            }
+            for (int j = 1; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static byte[] utf8Entry(String s) {
+        byte[] b = s.getBytes(StandardCharsets.US_ASCII);
+        byte[] entry = new byte[b.length + 3];
+        entry[0] = 1;
+        entry[1] = (byte) (b.length >> 8);
+        entry[2] = (byte) b.length;
+        System.arraycopy(b, 0, entry, 3, b.length);
+        return entry;
+    }
+}

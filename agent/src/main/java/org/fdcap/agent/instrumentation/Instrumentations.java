@@ -1,0 +1,159 @@
+package org.fdcap.agent.instrumentation;
+
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.isMethod;
+import static net.bytebuddy.matcher.ElementMatchers.isNative;
+import static net.bytebuddy.matcher.ElementMatchers.isPrivate;
+import static net.bytebuddy.matcher.ElementMatchers.isPublic;
+import static net.bytebuddy.matcher.ElementMatchers.isStatic;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
+import static net.bytebuddy.matcher.ElementMatchers.none;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.returns;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+import static net.bytebuddy.matcher.ElementMatchers.takesNoArguments;
+
+import java.io.File;
+import java.io.FileDescriptor;
+import java.io.RandomAccessFile;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Path;
+import java.util.List;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.dynamic.scaffold.TypeValidation;
+import net.bytebuddy.matcher.ElementMatcher;
+import org.fdcap.agent.bootstrap.FdBridge;
+
+/**
+ * The one place that says what is instrumented:
+ *
+ * <table>
+ *   <caption>instrumented JDK types</caption>
+ *   <tr><th>type</th><th>methods</th><th>advice</th></tr>
+ *   <tr><td>{@code java.io.RandomAccessFile}</td><td>private {@code open(String,int)}</td><td>register the descriptor</td></tr>
+ *   <tr><td></td><td>every public non-native instance method but close/getFD/getChannel</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td></td><td>private {@code open(String,int)} failing with EMFILE</td><td>suspend some, retry</td></tr>
+ *   <tr><td></td><td>{@code close()}</td><td>restore + pin / forget</td></tr>
+ *   <tr><td></td><td>{@code getFD()}</td><td>pin for good (the object escapes)</td></tr>
+ *   <tr><td>{@code sun.nio.ch.FileChannelImpl}</td><td>constructor</td><td>register (FileChannel.open) or share (getChannel)</td></tr>
+ *   <tr><td></td><td>every public instance method but the ones below</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td></td><td>{@code transferTo}, {@code transferFrom}</td><td>the same for both channels</td></tr>
+ *   <tr><td></td><td>{@code lock}, {@code tryLock}</td><td>never suspend the file again, then as above</td></tr>
+ *   <tr><td></td><td>{@code implCloseChannel()}</td><td>restore + pin / forget</td></tr>
+ *   <tr><td>{@code java.io.FileDescriptor}</td><td>{@code valid()}</td><td>true while suspended</td></tr>
+ *   <tr><td></td><td>{@code sync()} (JDK 21+)</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td>{@code java.io.UnixFileSystem}</td><td>{@code delete}, {@code rename}</td><td>keep the file's descriptors open</td></tr>
+ *   <tr><td>{@code java.io.FileInputStream}, {@code FileOutputStream}</td><td>private {@code open}
+ *       failing with EMFILE</td><td>suspend some, retry (not managed otherwise)</td></tr>
+ *   <tr><td>{@code sun.nio.fs.UnixChannelFactory}</td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
+ *   <tr><td>{@code sun.nio.fs.UnixFileSystemProvider}</td><td>{@code implDelete}, {@code move}</td><td>the same</td></tr>
+ * </table>
+ *
+ * <p>Public native methods cannot take advice; their call sites are rewritten by
+ * {@link CallSiteSubstitution}: {@code RandomAccessFile.getFilePointer()} on every JDK,
+ * {@code length()}, {@code setLength(long)} and {@code FileDescriptor.sync()} where native (JDK 17).
+ */
+public final class Instrumentations {
+    static final String FILE_CHANNEL_IMPL = "sun.nio.ch.FileChannelImpl";
+    static final String IO_FILE_SYSTEM = "java.io.UnixFileSystem";
+    static final String NIO_FILE_SYSTEM_PROVIDER = "sun.nio.fs.UnixFileSystemProvider";
+    static final String CHANNEL_FACTORY = "sun.nio.fs.UnixChannelFactory";
+    /** How many types {@link #install} transforms. */
+    public static final int TYPES = 8;
+
+    private Instrumentations() {
+    }
+
+    /**
+     * Retransforms the three JDK types. Throws if any of them could not be transformed (the
+     * caller then resets and runs without the agent).
+     */
+    public static ResettableClassFileTransformer install(Instrumentation inst, AgentBuilder.Listener listener)
+            throws ClassNotFoundException {
+        Class<?> channel = Class.forName(FILE_CHANNEL_IMPL);
+        return new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+                .with(new AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Explicit(
+                        RandomAccessFile.class, channel, FileDescriptor.class, Class.forName(IO_FILE_SYSTEM),
+                        Class.forName(NIO_FILE_SYSTEM_PROVIDER), Class.forName(CHANNEL_FACTORY),
+                        java.io.FileInputStream.class, java.io.FileOutputStream.class))
+                .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+                .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+                .with(listener)
+                .ignore(none())
+                .type(named("java.io.RandomAccessFile"))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(RandomAccessFileAdvice.Open.class)
+                                .on(named("open").and(isPrivate()).and(takesArguments(String.class, int.class))))
+                        .visit(Advice.to(OpenRetryAdvice.class)
+                                .on(named("open").and(isPrivate()).and(takesArguments(String.class, int.class))))
+                        .visit(Advice.to(RandomAccessFileAdvice.Use.class)
+                                .on(publicInstanceMethods().and(not(namedOneOf("close", "getFD", "getChannel")))))
+                        .visit(Advice.to(RandomAccessFileAdvice.Close.class)
+                                .on(named("close").and(takesNoArguments())))
+                        .visit(Advice.to(RandomAccessFileAdvice.GetFd.class).on(named("getFD"))))
+                .type(named(FILE_CHANNEL_IMPL))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(FileChannelImplAdvice.Open.class).on(isConstructor()))
+                        .visit(Advice.to(FileChannelImplAdvice.Use.class)
+                                .on(publicInstanceMethods().and(not(namedOneOf("setUninterruptible", "transferTo",
+                                        "transferFrom", "lock", "tryLock")))))
+                        .visit(Advice.to(FileChannelImplAdvice.TransferTo.class)
+                                .on(named("transferTo").and(takesArguments(3))))
+                        .visit(Advice.to(FileChannelImplAdvice.TransferFrom.class)
+                                .on(named("transferFrom").and(takesArguments(3))))
+                        .visit(Advice.to(FileChannelImplAdvice.Lock.class)
+                                .on(namedOneOf("lock", "tryLock").and(takesArguments(3))))
+                        .visit(Advice.to(FileChannelImplAdvice.Close.class)
+                                .on(named("implCloseChannel").and(takesNoArguments()))))
+                .type(named("java.io.FileDescriptor"))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(FileDescriptorAdvice.Valid.class).on(named("valid").and(takesNoArguments())))
+                        .visit(Advice.to(FileDescriptorAdvice.Sync.class)
+                                .on(named("sync").and(takesNoArguments()).and(not(isNative())))))
+                .type(named(IO_FILE_SYSTEM))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(FileSystemAdvice.IoDelete.class)
+                                .on(named("delete").and(takesArguments(File.class))))
+                        .visit(Advice.to(FileSystemAdvice.IoRename.class)
+                                .on(named("rename").and(takesArguments(File.class, File.class)))))
+                .type(named(NIO_FILE_SYSTEM_PROVIDER))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(FileSystemAdvice.NioDelete.class)
+                                .on(named("implDelete").and(takesArguments(Path.class, boolean.class))))
+                        .visit(Advice.to(FileSystemAdvice.NioMove.class)
+                                .on(named("move").and(takesArguments(3)).and(takesArgument(0, Path.class)))))
+                .type(namedOneOf("java.io.FileInputStream", "java.io.FileOutputStream"))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate()))))
+                .type(named(CHANNEL_FACTORY))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(OpenRetryAdvice.class)
+                                .on(named("open").and(isStatic()).and(returns(FileDescriptor.class)))))
+                .installOn(inst);
+    }
+
+    /** The classes whose bytes Byte Buddy reads when transforming (loaded before install). */
+    public static List<Class<?>> adviceClasses() {
+        return List.of(RandomAccessFileAdvice.Open.class, RandomAccessFileAdvice.Use.class,
+                RandomAccessFileAdvice.Close.class, RandomAccessFileAdvice.GetFd.class,
+                FileChannelImplAdvice.Open.class, FileChannelImplAdvice.Use.class,
+                FileChannelImplAdvice.TransferTo.class, FileChannelImplAdvice.TransferFrom.class,
+                FileChannelImplAdvice.Lock.class, FileChannelImplAdvice.Close.class,
+                FileDescriptorAdvice.Valid.class, FileDescriptorAdvice.Sync.class, FileSystemAdvice.IoDelete.class,
+                FileSystemAdvice.IoRename.class,
+                OpenRetryAdvice.class, FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
+                FdBridge.class);
+    }
+
+    private static ElementMatcher.Junction<MethodDescription> publicInstanceMethods() {
+        return isMethod().and(isPublic()).and(not(isStatic())).and(not(isNative()));
+    }
+}

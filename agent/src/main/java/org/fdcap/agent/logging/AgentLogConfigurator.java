@@ -1,0 +1,60 @@
+package org.fdcap.agent.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ConfiguratorRank;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.FileAppender;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.spi.ContextAwareBase;
+import java.nio.file.Path;
+
+/**
+ * Configures the agent's private Logback (in the agent's class loader) from {@code fdcap.log.*},
+ * found by Logback as a service before its default configurators, which it then skips: the
+ * host's {@code logback.xml} or {@code -Dlogback.configurationFile} never reach the agent.
+ */
+@ConfiguratorRank(ConfiguratorRank.CUSTOM_TOP_PRIORITY)
+public final class AgentLogConfigurator extends ContextAwareBase implements Configurator {
+    private static volatile String level = "warn";
+    private static volatile Path file;
+
+    /** Sets what {@link #configure} will use; call before the first logger is created. */
+    public static void settings(String logLevel, Path logFile) {
+        level = logLevel;
+        file = logFile;
+    }
+
+    @Override
+    public ExecutionStatus configure(LoggerContext context) {
+        context.setName("fdcap");
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern("%d{HH:mm:ss.SSS} fdcap %-5level [%thread] %logger{0}: %msg%n");
+        encoder.start();
+        OutputStreamAppender<ILoggingEvent> appender;
+        Path f = file;
+        if (f != null) {
+            FileAppender<ILoggingEvent> fa = new FileAppender<>();
+            fa.setFile(f.toString());
+            fa.setAppend(true);
+            appender = fa;
+        } else {
+            ConsoleAppender<ILoggingEvent> ca = new ConsoleAppender<>();
+            ca.setTarget("System.err");
+            appender = ca;
+        }
+        appender.setContext(context);
+        appender.setName("fdcap");
+        appender.setEncoder(encoder);
+        appender.start();
+        ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.detachAndStopAllAppenders();
+        root.setLevel(Level.toLevel(level, Level.WARN));
+        root.addAppender(appender);
+        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+}
