@@ -1,0 +1,359 @@
+package org.fdcap.it.scenarios;
+
+import java.io.File;
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/**
+ * Every operation and POSIX case the agent must keep exactly as without it, each with
+ * {@link Pressure} between the steps so that the objects are suspended and restored under the
+ * agent. Prints one line per check; the test compares the output with a run without the agent.
+ *
+ * <p>Usage: {@code PosixScenarios workDir pressureFiles}
+ */
+public final class PosixScenarios {
+    private static Pressure pressure;
+    private static Path dir;
+
+    private PosixScenarios() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        dir = Scratch.fresh(args[0]);
+        pressure = new Pressure(dir, Integer.parseInt(args[1]));
+        rafOperations();
+        channelOperations();
+        transfers();
+        mappedBuffersStayValid();
+        appendModeKeepsAppending();
+        syncModes();
+        fileDescriptorEscapes();
+        deleteWhileOpen();
+        renameWhileOpen();
+        renameWhileSuspended();
+        replaceByRename();
+        lockedFileIsNeverSuspended();
+        deleteOnClose();
+        closeWhileSuspended();
+        System.out.println("done");
+    }
+
+    private static void rafOperations() throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file("raf").toFile(), "rw")) {
+            raf.writeUTF("hello");
+            raf.writeLong(42L);
+            raf.write("line one\nline two\n".getBytes(StandardCharsets.US_ASCII));
+            pressure.apply();
+            out("raf.getFilePointer", raf.getFilePointer());
+            pressure.apply();
+            out("raf.length", raf.length());
+            raf.seek(0);
+            pressure.apply();
+            out("raf.readUTF", raf.readUTF());
+            out("raf.readLong", raf.readLong());
+            pressure.apply();
+            out("raf.readLine", raf.readLine());
+            pressure.apply();
+            out("raf.skipBytes", raf.skipBytes(5));
+            out("raf.read", raf.read());
+            pressure.apply();
+            raf.setLength(10);
+            pressure.apply();
+            out("raf.length after setLength", raf.length());
+            out("raf.getFilePointer after setLength", raf.getFilePointer());
+            out("raf.getChannel().position", raf.getChannel().position());
+            pressure.apply();
+            out("raf.getChannel().size", raf.getChannel().size());
+            out("raf.getFD().valid", raf.getFD().valid());
+        }
+    }
+
+    private static void channelOperations() throws IOException {
+        Path p = file("channel");
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(bytes("0123456789abcdef")));
+            pressure.apply();
+            out("channel.position", ch.position());
+            out("channel.size", ch.size());
+            pressure.apply();
+            ch.position(4);
+            pressure.apply();
+            ByteBuffer b = ByteBuffer.allocate(4);
+            ch.read(b);
+            out("channel.read", str(b));
+            pressure.apply();
+            ByteBuffer[] parts = {ByteBuffer.allocate(2), ByteBuffer.allocate(3)};
+            out("channel.scatter", ch.read(parts, 0, 2) + " " + str(parts[0]) + str(parts[1]));
+            pressure.apply();
+            ch.write(new ByteBuffer[] {ByteBuffer.wrap(bytes("XY")), ByteBuffer.wrap(bytes("Z"))}, 0, 2);
+            pressure.apply();
+            ByteBuffer pos = ByteBuffer.allocate(16);
+            ch.read(pos, 0);
+            out("channel.gather+pread", str(pos));
+            pressure.apply();
+            ch.write(ByteBuffer.wrap(bytes("!!")), 14);
+            ch.truncate(15);
+            pressure.apply();
+            ch.force(true);
+            out("channel.size after truncate", ch.size());
+            out("channel.position after truncate", ch.position());
+        }
+        try (var lines = Files.lines(p)) {
+            out("Files.lines", lines.count());
+        }
+        out("Files.readAllBytes", new String(Files.readAllBytes(p), StandardCharsets.US_ASCII));
+    }
+
+    private static void transfers() throws IOException {
+        Path a = file("transfer-a");
+        Path b = file("transfer-b");
+        Files.write(a, bytes("transfer me please"));
+        try (FileChannel src = FileChannel.open(a, StandardOpenOption.READ);
+                FileChannel dst = FileChannel.open(b, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                        StandardOpenOption.WRITE)) {
+            pressure.apply();
+            out("transferTo", src.transferTo(0, 8, dst));
+            pressure.apply();
+            out("transferFrom", dst.transferFrom(src, 8, 100));
+            pressure.apply();
+            ByteBuffer all = ByteBuffer.allocate(64);
+            dst.read(all, 0);
+            out("transferred", str(all));
+        }
+    }
+
+    private static void mappedBuffersStayValid() throws IOException {
+        Path p = file("mapped");
+        Files.write(p, bytes("mapped content!"));
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            MappedByteBuffer m = ch.map(FileChannel.MapMode.READ_WRITE, 0, 15);
+            pressure.apply();
+            m.put(0, (byte) 'M');
+            m.force();
+            byte[] b = new byte[15];
+            m.get(0, b);
+            out("mapped", new String(b, StandardCharsets.US_ASCII));
+            pressure.apply();
+            ByteBuffer r = ByteBuffer.allocate(15);
+            ch.read(r, 0);
+            out("mapped via read", str(r));
+        }
+    }
+
+    private static void appendModeKeepsAppending() throws IOException {
+        Path p = file("append");
+        Files.write(p, bytes("start;"));
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.APPEND);
+                OutputStream os = Files.newOutputStream(p, StandardOpenOption.APPEND)) {
+            ch.write(ByteBuffer.wrap(bytes("one;")));
+            pressure.apply();
+            os.write(bytes("two;"));
+            pressure.apply();
+            ch.write(ByteBuffer.wrap(bytes("three;")));
+            pressure.apply();
+            out("append position", ch.position());
+        }
+        out("append", new String(Files.readAllBytes(p), StandardCharsets.US_ASCII));
+    }
+
+    private static void syncModes() throws IOException {
+        for (String mode : List.of("rws", "rwd")) {
+            try (RandomAccessFile raf = new RandomAccessFile(file(mode).toFile(), mode)) {
+                raf.write(bytes(mode + " first;"));
+                pressure.apply();
+                raf.write(bytes(mode + " second;"));
+                pressure.apply();
+                raf.getFD().sync();
+                raf.seek(0);
+                byte[] b = new byte[(int) raf.length()];
+                raf.readFully(b);
+                out(mode, new String(b, StandardCharsets.US_ASCII));
+            }
+        }
+        try (FileChannel ch = FileChannel.open(file("dsync"), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, StandardOpenOption.DSYNC)) {
+            ch.write(ByteBuffer.wrap(bytes("dsync;")));
+            pressure.apply();
+            ch.write(ByteBuffer.wrap(bytes("again;")));
+            out("DSYNC size", ch.size());
+        }
+    }
+
+    private static void fileDescriptorEscapes() throws IOException {
+        Path p = file("escape");
+        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+            raf.write(bytes("escaped descriptor"));
+            FileDescriptor fd = raf.getFD();
+            pressure.apply();
+            out("getFD valid", fd.valid());
+            raf.seek(0);
+            FileInputStream in = new FileInputStream(fd);
+            out("FileInputStream(fd)", new String(in.readNBytes(7), StandardCharsets.US_ASCII));
+            pressure.apply();
+            FileOutputStream os = new FileOutputStream(fd);
+            os.write(bytes("!"));
+            pressure.apply();
+            out("after FileOutputStream(fd)", raf.getFilePointer() + " " + raf.length());
+            fd.sync();
+        }
+    }
+
+    private static void deleteWhileOpen() throws IOException {
+        Path p = file("deleted");
+        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+            raf.write(bytes("still here"));
+            Files.delete(p);
+            pressure.apply();
+            raf.seek(0);
+            out("deleted while open", raf.readLine());
+            raf.write(bytes(" and more"));
+            pressure.apply();
+            out("deleted length", raf.length());
+        }
+        out("deleted exists", Files.exists(p));
+    }
+
+    private static void renameWhileOpen() throws IOException {
+        Path p = file("renamed-before");
+        Path q = dir.resolve("renamed-after");
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(bytes("renamed;")));
+            Files.move(p, q);
+            pressure.apply();
+            ch.write(ByteBuffer.wrap(bytes("written after;")));
+            pressure.apply();
+            out("renamed size", ch.size());
+        }
+        out("renamed content", new String(Files.readAllBytes(q), StandardCharsets.US_ASCII));
+    }
+
+    private static void renameWhileSuspended() throws IOException {
+        File p = file("moved-before").toFile();
+        File q = dir.resolve("moved-after").toFile();
+        try (RandomAccessFile raf = new RandomAccessFile(p, "rw")) {
+            raf.write(bytes("moved;"));
+            pressure.apply();
+            out("renameTo", p.renameTo(q));
+            pressure.apply();
+            raf.write(bytes("still mine;"));
+            out("moved length", raf.length());
+        }
+        out("moved content", new String(Files.readAllBytes(q.toPath()), StandardCharsets.US_ASCII));
+    }
+
+    private static void replaceByRename() throws IOException {
+        Path p = file("replaced");
+        Files.write(p, bytes("old data"));
+        try (RandomAccessFile old = new RandomAccessFile(p.toFile(), "r")) {
+            out("before replace", old.readLine());
+            pressure.apply();
+            Path tmp = dir.resolve("replacement.tmp");
+            Files.write(tmp, bytes("new data"));
+            Files.move(tmp, p, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            pressure.apply();
+            old.seek(0);
+            out("old handle after replace", old.readLine());
+            try (RandomAccessFile fresh = new RandomAccessFile(p.toFile(), "r")) {
+                out("new handle after replace", fresh.readLine());
+            }
+        }
+    }
+
+    private static void lockedFileIsNeverSuspended() throws IOException {
+        Path p = file("locked");
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+                RandomAccessFile other = new RandomAccessFile(p.toFile(), "rw")) {
+            FileLock lock = ch.lock();
+            other.write(bytes("x"));
+            pressure.apply();
+            ch.write(ByteBuffer.wrap(bytes("locked;")));
+            pressure.apply();
+            out("lock valid", lock.isValid());
+            out("lock held (per /proc/locks)", heldInProcLocks(p));
+            lock.release();
+        }
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock lock = ch.tryLock(0, 10, false);
+            pressure.apply();
+            out("tryLock held (per /proc/locks)", lock != null && heldInProcLocks(p));
+        }
+    }
+
+    private static void deleteOnClose() throws IOException {
+        Path p = file("delete-on-close");
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE)) {
+            ch.write(ByteBuffer.wrap(bytes("temporary")));
+            pressure.apply();
+            ByteBuffer b = ByteBuffer.allocate(9);
+            ch.read(b, 0);
+            out("DELETE_ON_CLOSE read", str(b));
+        }
+        out("DELETE_ON_CLOSE exists", Files.exists(p));
+    }
+
+    private static void closeWhileSuspended() throws IOException {
+        RandomAccessFile raf = new RandomAccessFile(file("close-raf").toFile(), "rw");
+        FileChannel viaRaf = raf.getChannel();
+        FileChannel ch = FileChannel.open(file("close-ch"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        pressure.apply();
+        raf.close();
+        ch.close();
+        out("closed raf channel open", viaRaf.isOpen());
+        out("closed channel open", ch.isOpen());
+        try {
+            raf.read();
+            out("read after close", "no exception");
+        } catch (IOException e) {
+            out("read after close", e.getClass().getSimpleName());
+        }
+    }
+
+    private static boolean heldInProcLocks(Path p) throws IOException {
+        long inode = (Long) Files.getAttribute(p, "unix:ino");
+        String pid = Long.toString(ProcessHandle.current().pid());
+        for (String line : Files.readAllLines(Path.of("/proc/locks"))) {
+            String[] f = line.trim().split("\\s+");
+            // 1: POSIX  ADVISORY  WRITE 1234 08:01:5678 0 EOF
+            if (f.length > 5 && f[4].equals(pid) && f[5].endsWith(":" + inode)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Path file(String name) throws IOException {
+        Path p = dir.resolve(name);
+        Files.deleteIfExists(p);
+        return p;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static String str(ByteBuffer b) {
+        return new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII);
+    }
+
+    private static void out(String what, Object value) {
+        System.out.println(what + ": " + value);
+    }
+}

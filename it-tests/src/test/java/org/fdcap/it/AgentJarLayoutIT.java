@@ -1,0 +1,40 @@
+package org.fdcap.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Collections;
+import java.util.jar.Attributes;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The jar's root holds only the premain class and the dependency-free bridge; everything else is
+ * hidden under inst/ as .classdata, where no class loader of the host looks.
+ */
+class AgentJarLayoutIT {
+    @Test
+    void onlyThePremainClassAndTheBridgeAreVisibleAtTheRoot() throws Exception {
+        try (JarFile jar = new JarFile(ChildJvm.AGENT.toFile())) {
+            for (JarEntry e : Collections.list(jar.entries())) {
+                String n = e.getName();
+                boolean allowed = n.startsWith("inst/") || n.startsWith("META-INF/")
+                        || n.equals("org/") || n.equals("org/fdcap/") || n.equals("org/fdcap/agent/")
+                        || n.equals("org/fdcap/agent/Premain.class") || n.startsWith("org/fdcap/agent/bootstrap/");
+                assertTrue(allowed, "unexpected entry at the jar's root: " + n);
+                if (n.startsWith("inst/")) {
+                    assertTrue(!n.endsWith(".class"), "a loadable class under inst/: " + n);
+                }
+            }
+            assertNotNull(jar.getEntry("inst/net/bytebuddy/ByteBuddy.classdata"));
+            assertNotNull(jar.getEntry("inst/org/fdcap/core/FdTracker.classdata"));
+            Attributes main = jar.getManifest().getMainAttributes();
+            assertEquals("org.fdcap.agent.Premain", main.getValue("Premain-Class"));
+            assertEquals("org.fdcap.agent.Premain", main.getValue("Agent-Class"));
+            assertEquals("true", main.getValue("Can-Retransform-Classes"));
+            assertEquals("true", main.getValue("Can-Redefine-Classes"));
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package org.fdcap.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Runs a scenario program in a child JVM under a real RLIMIT_NOFILE ({@code prlimit}), with or
+ * without the agent, and samples the child's real descriptor count from {@code /proc/PID/fd}
+ * while it runs.
+ */
+final class ChildJvm {
+    static final Path AGENT = Path.of(System.getProperty("fdcap.it.agentJar", "../agent/target/fdcap-agent.jar"))
+            .toAbsolutePath().normalize();
+    static final String CLASSES = System.getProperty("fdcap.it.classes", "target/classes");
+    static final Path WORK = Path.of(System.getProperty("fdcap.it.work", "target/it-work")).toAbsolutePath();
+    static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    private final List<String> jvmArgs = new ArrayList<>();
+    private final List<String> programArgs = new ArrayList<>();
+    private String classPath = CLASSES;
+    private String mainClass;
+    private int limit = 256;
+    private boolean agent;
+    private String agentArgs;
+    private long timeoutSeconds = 120;
+
+    static ChildJvm of(Class<?> main, String... args) {
+        ChildJvm c = new ChildJvm();
+        c.mainClass = main.getName();
+        c.programArgs.addAll(List.of(args));
+        return c;
+    }
+
+    static ChildJvm of(String main, String... args) {
+        ChildJvm c = new ChildJvm();
+        c.mainClass = main;
+        c.programArgs.addAll(List.of(args));
+        return c;
+    }
+
+    /** Runs with the inherited limit (no prlimit): the reference runs. */
+    ChildJvm unlimited() {
+        limit = 0;
+        return this;
+    }
+
+    ChildJvm limit(int n) {
+        limit = n;
+        return this;
+    }
+
+    ChildJvm withAgent() {
+        agent = true;
+        return this;
+    }
+
+    ChildJvm withAgent(String args) {
+        agent = true;
+        agentArgs = args;
+        return this;
+    }
+
+    ChildJvm jvmArg(String arg) {
+        jvmArgs.add(arg);
+        return this;
+    }
+
+    ChildJvm classPath(String cp) {
+        classPath = cp;
+        return this;
+    }
+
+    ChildJvm timeout(long seconds) {
+        timeoutSeconds = seconds;
+        return this;
+    }
+
+    Result run() throws IOException, InterruptedException {
+        assertTrue(Files.isRegularFile(AGENT), "the agent jar is missing: " + AGENT
+                + " (build it first: mvn -B -DskipTests package)");
+        List<String> cmd = new ArrayList<>();
+        if (limit > 0) {
+            cmd.add("prlimit");
+            cmd.add("--nofile=" + limit + ":" + limit);
+        }
+        cmd.add(JAVA);
+        if (agent) {
+            cmd.add("-javaagent:" + AGENT + (agentArgs == null ? "" : "=" + agentArgs));
+            cmd.add("-Dfdcap.stats=exit");
+        }
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(classPath);
+        cmd.add(mainClass);
+        cmd.addAll(programArgs);
+        Files.createDirectories(WORK);
+        Process p = new ProcessBuilder(cmd).directory(WORK.toFile()).start();
+        Gobbler out = new Gobbler(p.getInputStream());
+        Gobbler err = new Gobbler(p.getErrorStream());
+        out.start();
+        err.start();
+        int maxFds = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        File fdDir = new File("/proc/" + p.pid() + "/fd");
+        while (!p.waitFor(2, TimeUnit.MILLISECONDS)) {
+            String[] fds = fdDir.list();
+            if (fds != null) {
+                maxFds = Math.max(maxFds, fds.length);
+            }
+            if (System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new AssertionError("child timed out after " + timeoutSeconds + "s: " + cmd);
+            }
+        }
+        out.join();
+        err.join();
+        return new Result(String.join(" ", cmd), p.exitValue(), out.text(), err.text(), maxFds);
+    }
+
+    /** What a child did. */
+    static final class Result {
+        private static final Pattern STATS = Pattern.compile(
+                "^fdcap: capacity=(\\d+) .* uses=(\\d+) misses=(\\d+) suspensions=(\\d+) errors=(\\d+)",
+                Pattern.MULTILINE);
+        final String command;
+        final int exit;
+        final String out;
+        final String err;
+        final int maxFds;
+
+        Result(String command, int exit, String out, String err, int maxFds) {
+            this.command = command;
+            this.exit = exit;
+            this.out = out;
+            this.err = err;
+            this.maxFds = maxFds;
+        }
+
+        /** stderr without the agent's stats line (what the host would see in normal operation). */
+        String errWithoutStats() {
+            return err.replaceAll("(?m)^fdcap: capacity=.*\\R?", "");
+        }
+
+        long stat(int group) {
+            Matcher m = STATS.matcher(err);
+            if (!m.find()) {
+                throw new AssertionError("no fdcap stats in stderr:\n" + err);
+            }
+            return Long.parseLong(m.group(group));
+        }
+
+        long suspensions() {
+            return stat(4);
+        }
+
+        long restores() {
+            return stat(3);
+        }
+
+        long errors() {
+            return stat(5);
+        }
+
+        @Override
+        public String toString() {
+            return command + "\nexit " + exit + ", max fds " + maxFds + "\n--- stdout\n" + tail(out) + "\n--- stderr\n"
+                    + tail(err);
+        }
+
+        private static String tail(String s) {
+            return s.length() > 4000 ? "..." + s.substring(s.length() - 4000) : s;
+        }
+    }
+
+    private static final class Gobbler extends Thread {
+        private final InputStream in;
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+
+        Gobbler(InputStream in) {
+            this.in = in;
+            setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            try {
+                in.transferTo(buf);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        String text() {
+            return buf.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
