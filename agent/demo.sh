@@ -16,15 +16,7 @@ CLASSES=it-tests/target/classes
 
 if [ ! -f "$AGENT" ] || [ ! -f "$CLASSES/org/fdcap/examples/ManyFilesDemo.class" ]; then
     echo "== building fdcap (mvn -B -q -DskipTests package)"
-    if grep -q '<module>it-tests</module>' pom.xml; then
-        mvn -B -q -DskipTests package
-    else
-        # modules not yet listed in the root pom: build the pieces one by one
-        mvn -B -q -N install
-        mvn -B -q -DskipTests install -f core/pom.xml
-        mvn -B -q -DskipTests install -f agent/pom.xml
-        mvn -B -q -DskipTests package -f it-tests/pom.xml
-    fi
+    mvn -B -q -DskipTests package
 fi
 
 limit() {
