@@ -110,7 +110,7 @@ public final class Installer {
             startReaper(files);
             if (config.statsAtExit()) {
                 Runtime.getRuntime().addShutdownHook(new Thread(() ->
-                        System.err.println("fdcap: " + tracker.stats()), "fdcap-stats"));
+                        System.err.println("fdcap: " + tracker.stats() + (tracker.lastError() == null ? "" : " last error: " + tracker.lastError())), "fdcap-stats"));
             }
             log.info("fdcap active: {} (tracker capacity {})", config, capacity);
         } catch (ConfigException e) {

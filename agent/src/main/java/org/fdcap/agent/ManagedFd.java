@@ -46,11 +46,23 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
 
     // ---- FdBinding: called by the tracker, which holds the handle to itself ----
 
+    /**
+     * Not once the program dropped the object, nor once the JDK closed the number itself (a
+     * channel's Closer run by the GC): that cleanup is the JDK's, and the reaper gives the slot
+     * back when the object is collected.
+     */
+    @Override
+    public boolean mayDetach() {
+        FileDescriptor fdo = get();
+        return fdo != null && JdkAccess.get(fdo) >= 0;
+    }
+
     @Override
     public void detach(int fd) throws IOException {
         FileDescriptor fdo = get();
         if (fdo == null) {
-            // Unreachable: the JDK's cleanup closes (or closed) this number; never close it twice.
+            // Collected since mayDetach(): the JDK's cleanup closes (or closed) this number; never
+            // close it twice.
             throw new IOException("the file object was garbage-collected: " + path);
         }
         int current = JdkAccess.get(fdo);

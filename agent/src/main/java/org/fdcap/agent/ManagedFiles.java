@@ -6,15 +6,11 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.ref.ReferenceQueue;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fdcap.agent.bootstrap.FdBridge;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.FsHandle;
-import org.fdcap.core.TrackerStats;
-import org.fdcap.core.UnsuspendableCloser;
-import org.fdcap.core.UnsuspendableOpener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -278,38 +274,12 @@ final class ManagedFiles implements FdBridge.Hooks {
         }
     }
 
-    /**
-     * Suspends at least one idle handle (up to {@code k} beyond the tracker's free slots), to free
-     * real descriptors when the OS runs out before the tracker does. Core has no call for this, so
-     * it reserves unsuspendable slots with placeholder numbers and gives them straight back.
-     */
+    /** Suspends up to {@code k} idle handles to free real descriptors; false when none could be. */
     boolean makeRoom(int k) {
-        TrackerStats before = tracker.stats();
-        int n = Math.max(k, before.capacity() - before.active() + k);
         try {
-            int[] slots = tracker.openUnsuspendable(Collections.nCopies(n, "fdcap headroom"), new Placeholders());
-            tracker.closeUnsuspendable(slots, new NoClose());
-        } catch (IOException | RuntimeException e) {
-            // fewer could be suspended: whatever was suspended still counts
-        }
-        return tracker.stats().suspensions() > before.suspensions();
-    }
-
-    /** Numbers no descriptor can have: they only hold the reserved slots for an instant. */
-    private static final class Placeholders implements UnsuspendableOpener {
-        @Override
-        public int[] open(int count) {
-            int[] fds = new int[count];
-            for (int i = 0; i < count; i++) {
-                fds[i] = Integer.MAX_VALUE - i;
-            }
-            return fds;
-        }
-    }
-
-    private static final class NoClose implements UnsuspendableCloser {
-        @Override
-        public void close(int[] fds) {
+            return tracker.suspendIdle(k) > 0;
+        } catch (IllegalStateException destroyed) {
+            return false;
         }
     }
 

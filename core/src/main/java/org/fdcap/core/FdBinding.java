@@ -17,6 +17,16 @@ public interface FdBinding {
      */
     void detach(int fd) throws IOException;
 
+    /**
+     * Whether the owner can give its descriptor up now. False refuses this suspension quietly
+     * (no error counted; the handle stays open and may be chosen again later), for an owner that
+     * knows it is going away: one the garbage collector has reclaimed, say, whose descriptor the
+     * owner's own cleanup will close.
+     */
+    default boolean mayDetach() {
+        return true;
+    }
+
     /** Restores: attaches the freshly reopened (and verified) descriptor {@code fd} to the owner. */
     void attach(int fd);
 }

@@ -307,6 +307,27 @@ public final class FdTracker implements AutoCloseable {
         unreserve(fds.length);
     }
 
+    /**
+     * Suspends up to {@code n} idle handles now, least recently used first, and frees their slots.
+     * For a caller that learns that descriptors are short outside the tracker's view (the OS
+     * refused an open with {@code EMFILE} because of sockets or pipes the tracker does not count).
+     *
+     * @return how many handles were suspended: fewer than {@code n} when fewer are idle
+     * @throws IllegalArgumentException if {@code n} is negative
+     */
+    public int suspendIdle(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("cannot suspend a negative number of handles: " + n);
+        }
+        checkAlive();
+        int suspended = 0;
+        while (suspended < n && suspendOne()) {
+            suspended++;
+        }
+        unreserve(suspended);
+        return suspended;
+    }
+
     /** The counters and gauges now. */
     public TrackerStats stats() {
         long uses = foldedUses.get();

@@ -430,6 +430,10 @@ public final class FsHandle {
      */
     boolean suspendOwned() {
         long s = state;
+        if (binding != null && !binding.mayDetach()) {
+            backToOpen(s);
+            return false;
+        }
         String location = suspendableLocation();
         if (location == null) {
             backToOpen(s);
@@ -439,7 +443,9 @@ public final class FsHandle {
         try {
             position = Posix.lseek(fd, 0, Posix.SEEK_CUR, location);
         } catch (IOException e) {
-            tracker.recordError(e);
+            if (binding == null || binding.mayDetach()) {
+                tracker.recordError(e); // else the owner closed it meanwhile: a refusal, not an error
+            }
             backToOpen(s);
             return false;
         }

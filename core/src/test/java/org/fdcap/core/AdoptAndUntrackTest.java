@@ -45,6 +45,12 @@ class AdoptAndUntrackTest {
         final List<Integer> detached = new ArrayList<>();
         final List<Integer> attached = new ArrayList<>();
         IOException detachFailure;
+        boolean refuse;
+
+        @Override
+        public boolean mayDetach() {
+            return !refuse;
+        }
 
         @Override
         public void detach(int fd) throws IOException {
@@ -75,6 +81,33 @@ class AdoptAndUntrackTest {
             Files.delete(dir.resolve(name));
         }
         assertDirectoryEmpty(dir);
+    }
+
+    @Test
+    void aBindingThatMayNotDetachIsPassedOverWithoutAnError() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(2).build();
+        Path goingFile = dir.resolve("going");
+        RecordingBinding going = new RecordingBinding();
+        going.refuse = true;
+        FsHandle refused = tracker.adopt(rawOpen(goingFile, "g"), goingFile, OpenFlags.O_RDWR, going);
+        Path stayingFile = dir.resolve("staying");
+        RecordingBinding staying = new RecordingBinding();
+        FsHandle victim = tracker.adopt(rawOpen(stayingFile, "s"), stayingFile, OpenFlags.O_RDWR, staying);
+
+        FsHandle third = tracker.open(dir.resolve("third"), OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600);
+        assertFalse(refused.isSuspended(), "the least recently used handle refused, quietly");
+        assertTrue(victim.isSuspended(), "the next one was suspended instead");
+        assertEquals(List.of(), going.detached);
+        assertEquals(0, tracker.stats().errors(), "a refusal is not an error");
+        assertEquals(baseline + 2, openInProcess());
+
+        third.close();
+        victim.close();
+        going.refuse = false;
+        refused.close();
+        assertEquals(baseline, openInProcess());
+        assertTrue(tracker.destroy().isEmpty());
+        deleteAll("going", "staying", "third");
     }
 
     @Test

@@ -77,6 +77,32 @@ class CapacityTest {
     }
 
     @Test
+    void suspendIdleFreesLeastRecentlyUsedIdleHandlesAndTheirSlots() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(4).build();
+        List<FsHandle> handles = open(tracker, "a", "b", "c", "d");
+        handles.get(0).acquire(); // pinned: never a candidate
+        assertThrows(IllegalArgumentException.class, () -> tracker.suspendIdle(-1));
+        assertEquals(0, tracker.suspendIdle(0));
+
+        assertEquals(2, tracker.suspendIdle(2));
+        assertFalse(handles.get(0).isSuspended(), "pinned");
+        assertTrue(handles.get(1).isSuspended(), "least recently used idle handle");
+        assertTrue(handles.get(2).isSuspended());
+        assertFalse(handles.get(3).isSuspended());
+        assertEquals(baseline + 2, openInProcess(), "their descriptors are closed");
+        TrackerStats stats = tracker.stats();
+        assertEquals(2, stats.active(), "and their slots free");
+        assertEquals(2, stats.suspended());
+
+        assertEquals(1, tracker.suspendIdle(5), "only one idle handle was left");
+        assertEquals(baseline + 1, openInProcess());
+        assertEquals(3, tracker.stats().suspensions());
+        handles.get(0).release();
+        closeAndDelete(handles);
+        assertTrue(tracker.destroy().isEmpty());
+    }
+
+    @Test
     void failedOpenNamesTheFileAndGivesItsSlotBack() throws IOException {
         FdTracker tracker = FdTracker.builder().capacity(1).build();
         Path missing = dir.resolve("missing");
