@@ -37,10 +37,13 @@ final class Posix {
     private Posix() {
     }
 
-    /** The identity of a file and its link count, as {@code fstat}/{@code stat} report them. */
-    record Stat(long dev, long ino, int nlink, long size) {
+    /**
+     * The identity of a file (device, inode and birth time: see {@link Statx}) and its link count
+     * and size. The birth time is 0 where it is unknown.
+     */
+    record Stat(long dev, long ino, int nlink, long size, long birth) {
         InodeKey key() {
-            return new InodeKey(dev, ino);
+            return new InodeKey(dev, ino, birth);
         }
     }
 
@@ -107,21 +110,41 @@ final class Posix {
         return pos;
     }
 
+    /** {@code statx} (or {@code fstat} where it is missing) of an open descriptor. */
     static Stat fstat(int fd, String path) throws IOException {
+        if (Statx.available()) {
+            Stat st = Statx.ofDescriptor(fd, path);
+            if (st != null) {
+                return st;
+            }
+        }
         FileStat st = STAT_BUFFER.get();
         if (LIBC.fstat(fd, st) < 0) {
             throw new PosixException(path, errno(), "fstat");
         }
-        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size());
+        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size(), 0);
     }
 
-    /** {@code stat(path)}, following symbolic links; {@code null} when the path leads nowhere. */
+    /**
+     * {@code statx} (or {@code stat} where it is missing) of a path, following symbolic links;
+     * {@code null} when the path leads nowhere.
+     */
     static Stat statOrNull(String path) {
+        if (Statx.available()) {
+            try {
+                Stat st = Statx.ofPath(path);
+                if (st != null) {
+                    return st;
+                }
+            } catch (IOException leadsNowhere) {
+                return null;
+            }
+        }
         FileStat st = STAT_BUFFER.get();
         if (LIBC.stat(path, st) < 0) {
             return null;
         }
-        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size());
+        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size(), 0);
     }
 
     /** Where {@code fd} points now (Linux {@code /proc/self/fd}), or {@code null} if unknown. */

@@ -85,6 +85,39 @@ class RestoreIdentityTest {
     }
 
     @Test
+    void restoreFailsWhenFileWasRecreatedWithTheSameInodeNumber() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(1).build();
+        Path file = dir.resolve("a");
+        FsHandle h = openOn(tracker, file, "original");
+        Object inode = Files.getAttribute(file, "unix:ino");
+        FsHandle other = openOn(tracker, dir.resolve("other"), "other");
+        assertTrue(h.isSuspended());
+        // Another program deletes the file and writes a new one at the same path. ext4 (and most
+        // filesystems with inode tables) give the new file the number just freed: device and
+        // inode alone would take it for the old one. Try a few times to get that case.
+        boolean sameNumber = false;
+        for (int attempt = 0; attempt < 20 && !sameNumber; attempt++) {
+            Files.delete(file);
+            Files.write(file, bytes("recreated"));
+            sameNumber = inode.equals(Files.getAttribute(file, "unix:ino"));
+        }
+
+        FileChangedException e = assertThrows(FileChangedException.class, h::acquire,
+                "never the new file's data (same inode number: " + sameNumber + ")");
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+        assertContent("recreated", file);
+        assertTrue(h.isSuspended());
+        assertNoDescriptorLeft(tracker);
+
+        h.close();
+        other.close();
+        assertEquals(baseline, openInProcess());
+        Files.delete(file);
+        Files.delete(dir.resolve("other"));
+        assertDirectoryEmpty(dir);
+    }
+
+    @Test
     void restoreFailsWhenFileWasDeletedAndDoesNotRecreateIt() throws IOException {
         FdTracker tracker = FdTracker.builder().capacity(1).build();
         Path file = dir.resolve("a");
