@@ -45,12 +45,13 @@ public final class FdTracker implements AutoCloseable {
     private final boolean leakTracing;
     private final UnlinkedFilePool pool;
     private final InodeRegistry registry;
-    private final VictimQueue queue = new VictimQueue();
+    private final EvictionPolicy policy;
+    /** Advances on every open and restore; acquisitions stamp handles with it. */
+    private final AtomicLong clock = new AtomicLong();
+    private final VictimQueue queue;
 
     /** Descriptors counted against the capacity, including slots reserved for opens under way. */
     private final AtomicInteger used = new AtomicInteger();
-    /** Advances on every open and restore; acquisitions stamp handles with it. */
-    private final AtomicLong clock = new AtomicLong();
 
     private final Set<FsHandle> live = ConcurrentHashMap.newKeySet();
     private final Map<Integer, Unsuspendable> unsuspendables = new HashMap<>();
@@ -70,6 +71,8 @@ public final class FdTracker implements AutoCloseable {
         this.leakTracing = b.leakTracing;
         this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool);
         this.registry = new InodeRegistry(pool);
+        this.policy = b.policy;
+        this.queue = new VictimQueue(b.policy, b.capacity, clock);
     }
 
     /** Starts the configuration of a tracker. */
@@ -82,6 +85,7 @@ public final class FdTracker implements AutoCloseable {
         private int capacity = -1;
         private Path unlinkedFilePool;
         private boolean leakTracing;
+        private EvictionPolicy policy = EvictionPolicy.SCAN_RESISTANT;
 
         private Builder() {
         }
@@ -111,6 +115,15 @@ public final class FdTracker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How the handle to suspend is chosen; {@link EvictionPolicy#SCAN_RESISTANT} by default,
+         * {@link EvictionPolicy#LRU} for the seed's exact least-recently-used order.
+         */
+        public Builder evictionPolicy(EvictionPolicy policy) {
+            this.policy = java.util.Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
         public FdTracker build() {
             if (capacity < 0) {
                 throw new IllegalStateException("capacity not set");
@@ -122,6 +135,11 @@ public final class FdTracker implements AutoCloseable {
     /** The capacity this tracker was built with. */
     public int capacity() {
         return capacity;
+    }
+
+    /** The eviction policy this tracker was built with. */
+    public EvictionPolicy evictionPolicy() {
+        return policy;
     }
 
     /**
@@ -431,7 +449,7 @@ public final class FdTracker implements AutoCloseable {
     void onRestored(FsHandle h, long now) {
         suspended.decrementAndGet();
         open.incrementAndGet();
-        queue.add(h, now);
+        queue.addRestored(h, now);
     }
 
     void onClosed(FsHandle h, boolean wasOpen, long uses) throws IOException {
