@@ -42,7 +42,8 @@ import org.openjdk.jmh.infra.ThreadParams;
  *       adds the stat(2) of the victim's path that checks it can be reopened.</li>
  * </ul>
  * With {@code -Dfdcap.bench.report=FILE}, a run of {@code openFiles} under the agent appends to
- * FILE, at exit, the tracker's capacity and its restores per read (misses / reads), from which
+ * FILE, at exit, the tracker's capacity, the reads and the restores (misses) between the end of
+ * set-up and the end of the measurement (the closes after it restore too), from which
  * {@link AgentComparison} derives the agent's time per restore.
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -74,6 +75,8 @@ public class ManyFilesReadBenchmark {
     @State(Scope.Benchmark)
     public static class OpenFiles {
         RandomAccessFile[] rafs;
+        /** The tracker's misses when the measurement ended, before the closes (which restore). */
+        volatile long missesAtEnd = -1;
 
         @Setup(Level.Trial)
         public void setUp(ManyFilesReadBenchmark b) throws IOException {
@@ -88,8 +91,7 @@ public class ManyFilesReadBenchmark {
                 long capacity = AgentStats.get(stats, "capacity");
                 // At exit, after every thread's teardown has added its reads.
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    Object end = AgentStats.stats();
-                    long misses = AgentStats.get(end, "misses") - misses0;
+                    long misses = missesAtEnd - misses0;
                     try (PrintWriter w = new PrintWriter(new FileWriter(report, true))) {
                         w.println("capacity=" + capacity + " reads=" + READS.get() + " misses=" + misses);
                     } catch (IOException e) {
@@ -101,6 +103,8 @@ public class ManyFilesReadBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
+            // Closing a suspended RandomAccessFile restores it first: not a read's restore.
+            missesAtEnd = AgentStats.get(AgentStats.stats(), "misses");
             for (RandomAccessFile raf : rafs) {
                 raf.close();
             }
