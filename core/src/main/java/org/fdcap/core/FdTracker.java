@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>unsuspendable descriptors</b> (sockets, pipes, ...), which the tracker only counts:
  *       {@link #openUnsuspendable} / {@link #closeUnsuspendable}.</li>
  * </ul>
- * When a new descriptor needs room, the least recently used idle handle is suspended (see
- * {@link VictimQueue}). A handle in use ({@linkplain FsHandle#acquire() pinned}) is never
+ * When a new descriptor needs room, an idle handle is suspended: the least recently used one,
+ * except that a restored handle used less often than the others is suspended first (see
+ * {@link EvictionPolicy}; {@link EvictionPolicy#LRU} gives the seed's exact order). A handle in use ({@linkplain FsHandle#acquire() pinned}) is never
  * suspended; when nothing can be, the request fails with {@link TooManyOpenFilesException} and
  * nothing is left half-done.
  *
