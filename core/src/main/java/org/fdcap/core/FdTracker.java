@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  *   <li><b>unsuspendable descriptors</b> (sockets, pipes, ...), which the tracker only counts:
  *       {@link #openUnsuspendable} / {@link #closeUnsuspendable}.</li>
  * </ul>
- * When a new descriptor needs room, the least recently used idle handle is suspended (see
- * {@link VictimQueue}). A handle in use ({@linkplain FsHandle#acquire() pinned}) is never
+ * When a new descriptor needs room, an idle handle is suspended: the least recently used one,
+ * except that a restored handle used less often than the others is suspended first (see
+ * {@link EvictionPolicy}; {@link EvictionPolicy#LRU} gives the seed's exact order). A handle in use ({@linkplain FsHandle#acquire() pinned}) is never
  * suspended; when nothing can be, the request fails with {@link TooManyOpenFilesException} and
  * nothing is left half-done.
  *
@@ -45,12 +46,13 @@ public final class FdTracker implements AutoCloseable {
     private final boolean leakTracing;
     private final UnlinkedFilePool pool;
     private final InodeRegistry registry;
-    private final VictimQueue queue = new VictimQueue();
+    private final EvictionPolicy policy;
+    /** Advances on every open and restore; acquisitions stamp handles with it. */
+    private final AtomicLong clock = new AtomicLong();
+    private final VictimQueue queue;
 
     /** Descriptors counted against the capacity, including slots reserved for opens under way. */
     private final AtomicInteger used = new AtomicInteger();
-    /** Advances on every open and restore; acquisitions stamp handles with it. */
-    private final AtomicLong clock = new AtomicLong();
 
     private final Set<FsHandle> live = ConcurrentHashMap.newKeySet();
     private final Map<Integer, Unsuspendable> unsuspendables = new HashMap<>();
@@ -70,6 +72,8 @@ public final class FdTracker implements AutoCloseable {
         this.leakTracing = b.leakTracing;
         this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool);
         this.registry = new InodeRegistry(pool);
+        this.policy = b.policy;
+        this.queue = new VictimQueue(b.policy, b.capacity, clock);
     }
 
     /** Starts the configuration of a tracker. */
@@ -82,6 +86,7 @@ public final class FdTracker implements AutoCloseable {
         private int capacity = -1;
         private Path unlinkedFilePool;
         private boolean leakTracing;
+        private EvictionPolicy policy = EvictionPolicy.SCAN_RESISTANT;
 
         private Builder() {
         }
@@ -111,6 +116,15 @@ public final class FdTracker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How the handle to suspend is chosen; {@link EvictionPolicy#SCAN_RESISTANT} by default,
+         * {@link EvictionPolicy#LRU} for the seed's exact least-recently-used order.
+         */
+        public Builder evictionPolicy(EvictionPolicy policy) {
+            this.policy = java.util.Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
         public FdTracker build() {
             if (capacity < 0) {
                 throw new IllegalStateException("capacity not set");
@@ -122,6 +136,11 @@ public final class FdTracker implements AutoCloseable {
     /** The capacity this tracker was built with. */
     public int capacity() {
         return capacity;
+    }
+
+    /** The eviction policy this tracker was built with. */
+    public EvictionPolicy evictionPolicy() {
+        return policy;
     }
 
     /**
@@ -452,7 +471,7 @@ public final class FdTracker implements AutoCloseable {
     void onRestored(FsHandle h, long now) {
         suspended.decrementAndGet();
         open.incrementAndGet();
-        queue.add(h, now);
+        queue.addRestored(h, now);
     }
 
     void onClosed(FsHandle h, boolean wasOpen, long uses) throws IOException {

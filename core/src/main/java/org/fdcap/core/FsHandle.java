@@ -75,6 +75,12 @@ public final class FsHandle {
     FsHandle next;
     long queuedAt;
     boolean inQueue;
+    // Use history for EvictionPolicy.SCAN_RESISTANT, guarded by the VictimQueue's lock; kept while
+    // the handle is suspended.
+    long usesSeen;
+    int frequency;
+    long frequencyEpoch;
+    boolean onProbation;
 
     FsHandle(FdTracker tracker, String path, int flags, FdBinding binding, Throwable openedAt) {
         this.tracker = tracker;

@@ -242,7 +242,10 @@ class SeedConformanceTest {
     void roundRobinWritesThroughSuspendedHandlesLandExactlyAndRespectTheCap() throws IOException {
         int baseline = openInProcess();
         int cap = baseline + TRACKER_FD_LIMIT;
-        FdTracker tracker = newTracker();
+        // The seed's policy, whose miss count this test asserts; EvictionPolicyTest runs the same
+        // round robin under the default (scan-resistant) policy.
+        FdTracker tracker = FdTracker.builder().capacity(TRACKER_FD_LIMIT).unlinkedFilePool(dir.resolve("unlinked_files"))
+                .evictionPolicy(EvictionPolicy.LRU).build();
         List<FsHandle> handles = openFiles(tracker, FILE_COUNT);
         assertEquals(cap, openInProcess());
 

@@ -1,0 +1,308 @@
+package org.fdcap.bench;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+/**
+ * Runs the read benchmarks with and without the agent in one run, on the same data, and prints
+ * the comparisons (Markdown tables) that docs/performance.md reports.
+ *
+ * <pre>
+ * java -cp bench/target/benchmarks.jar org.fdcap.bench.AgentComparison SUITE [options]
+ *   hit    FileReadBenchmark, no agent vs agent without cap pressure: the hit-path overhead
+ *   miss   ManyFilesReadBenchmark: uncapped vs agent at -Dfdcap.max=200 vs the LRU pool, and the
+ *          raw restore system calls; derives the agent's time per restore
+ *   sweep  throughput against cap / working set for agent, pool and uncapped; writes a CSV and
+ *          the SVG chart (--csv, --svg)
+ * options: --forks N (2)  --warmup N (3)  --iterations N (5)  --time SECONDS (1)  --threads 1,2
+ *          --files N (2000)  --max N (200)  --ratios 0.05,0.1,...  --csv FILE  --svg FILE
+ *          --agent JAR (default: agent/target/fdcap-agent.jar beside bench/target)  --verbose
+ * </pre>
+ */
+public final class AgentComparison {
+    private static final String[] BASE_JVM_ARGS = {"-XX:+IgnoreUnrecognizedVMOptions",
+        "--enable-native-access=ALL-UNNAMED"};
+
+    private final Map<String, String> opts;
+    private final String agentJar;
+    private final PrintStream out = System.out;
+
+    private AgentComparison(Map<String, String> opts) {
+        this.opts = opts;
+        this.agentJar = findAgentJar(opts.get("agent"));
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            System.err.println("usage: AgentComparison hit|miss|sweep [--forks N] [--warmup N] [--iterations N]"
+                    + " [--time S] [--threads 1,2] [--files N] [--max N] [--ratios a,b,...] [--csv F] [--svg F]"
+                    + " [--agent JAR] [--verbose]");
+            System.exit(2);
+        }
+        Map<String, String> opts = new LinkedHashMap<>();
+        for (int i = 1; i < args.length; i++) {
+            String key = args[i].replaceFirst("^--", "");
+            if (key.equals("verbose")) {
+                opts.put(key, "true");
+            } else {
+                opts.put(key, args[++i]);
+            }
+        }
+        AgentComparison c = new AgentComparison(opts);
+        c.out.println("# " + args[0] + " — " + System.getProperty("java.vm.name") + " " + Runtime.version()
+                + ", agent " + c.agentJar + ", options " + opts);
+        switch (args[0]) {
+            case "hit":
+                c.hit();
+                break;
+            case "miss":
+                c.miss();
+                break;
+            case "sweep":
+                c.sweep();
+                break;
+            default:
+                throw new IllegalArgumentException("unknown suite " + args[0]);
+        }
+    }
+
+    // ---- suites ----
+
+    private void hit() throws RunnerException {
+        out.println();
+        out.println("| reads | threads | no agent (ns/read) | agent (ns/read) | agent slower by |");
+        out.println("|---|---|---|---|---|");
+        for (String method : new String[] {"rafSeekRead", "channelPread"}) {
+            for (int t : threads()) {
+                Score none = run(FileReadBenchmark.class, method, t, Map.of(), List.of());
+                Score agent = run(FileReadBenchmark.class, method, t, Map.of(), List.of("-javaagent:" + agentJar));
+                out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s |%n", method, t, none, agent, percent(agent, none));
+            }
+        }
+    }
+
+    private void miss() throws RunnerException, IOException {
+        int files = intOpt("files", 2000);
+        int max = intOpt("max", 200);
+        Map<String, String> params = Map.of("files", String.valueOf(files));
+        Score raw = run(ManyFilesReadBenchmark.class, "rawRestoreSyscalls", 1, params, List.of());
+        Score rawStat = run(ManyFilesReadBenchmark.class, "rawRestoreSyscallsWithStat", 1, params, List.of());
+        out.println();
+        out.printf(Locale.ROOT, "raw restore system calls (lseek, close, open, fstat, lseek): %s ns; with the stat(2)"
+                + " path check: %s ns%n", raw, rawStat);
+        out.println();
+        out.println("| threads | uncapped, all " + files + " open (ns/read) | agent, fdcap.max=" + max
+                + " (ns/read) | tracker capacity | restores/read | agent ns/restore | x raw syscalls"
+                + " | LRU pool of the same capacity (ns/read) | agent faster than pool by |");
+        out.println("|---|---|---|---|---|---|---|---|---|");
+        for (int t : threads()) {
+            Score uncapped = run(ManyFilesReadBenchmark.class, "openFiles", t, params, List.of());
+            AgentRun agent = runAgent(files, max, t);
+            Score pool = run(ManyFilesReadBenchmark.class, "lruPool", t,
+                    Map.of("files", String.valueOf(files), "poolSize", String.valueOf(agent.capacity)), List.of());
+            // Per read, each thread: (agent - uncapped) is what the restores cost, spread over the
+            // reads; threads overlap, so per restore it is the time one thread spends on it.
+            double perRestore = (agent.score.mean - uncapped.mean) / agent.restoresPerRead;
+            double perRestoreErr = Math.hypot(agent.score.error, uncapped.error) / agent.restoresPerRead;
+            out.printf(Locale.ROOT, "| %d | %s | %s | %d | %.3f | %.0f ± %.0f | %.2f | %s | %.2fx |%n", t, uncapped,
+                    agent.score, agent.capacity, agent.restoresPerRead, perRestore, perRestoreErr,
+                    perRestore / raw.mean, pool, pool.mean / agent.score.mean);
+        }
+    }
+
+    private void sweep() throws RunnerException, IOException {
+        int files = intOpt("files", 2000);
+        double[] ratios = Arrays.stream(opts.getOrDefault("ratios", "0.05,0.1,0.2,0.3,0.5,0.75,1.0").split(","))
+                .mapToDouble(Double::parseDouble).toArray();
+        List<String> csv = new ArrayList<>();
+        csv.add("series,threads,capacity,ratio,reads_per_second,error");
+        int slack = 16;
+        for (int t : threads()) {
+            Score uncapped = run(ManyFilesReadBenchmark.class, "openFiles", t, Map.of("files", String.valueOf(files)),
+                    List.of());
+            csv.add(row("uncapped", t, files, files, uncapped));
+            for (double r : ratios) {
+                int cap = Math.max(1, (int) Math.round(r * files));
+                // fdcap.max counts the descriptors open before the agent starts (the JVM's own);
+                // learn how many from the first run, so that the tracker's capacity is `cap`.
+                AgentRun agent = runAgent(files, cap + slack, t);
+                if (agent.capacity != cap) {
+                    slack = cap + slack - agent.capacity;
+                    agent = runAgent(files, cap + slack, t);
+                }
+                csv.add(row("agent", t, agent.capacity, files, agent.score));
+                Score pool = run(ManyFilesReadBenchmark.class, "lruPool", t,
+                        Map.of("files", String.valueOf(files), "poolSize", String.valueOf(agent.capacity)), List.of());
+                csv.add(row("pool", t, agent.capacity, files, pool));
+                out.printf(Locale.ROOT, "threads %d, capacity %d (%.3f): agent %s, pool %s, uncapped %s ns/read%n", t,
+                        agent.capacity, agent.capacity / (double) files, agent.score, pool, uncapped);
+            }
+        }
+        String csvFile = opts.get("csv");
+        if (csvFile != null) {
+            Files.write(Path.of(csvFile), csv, StandardCharsets.UTF_8);
+            out.println("wrote " + csvFile);
+        } else {
+            csv.forEach(out::println);
+        }
+        String svg = opts.get("svg");
+        if (svg != null) {
+            String title = "Random 4 KiB reads over " + files + " files, "
+                    + System.getProperty("java.vm.name").replace("OpenJDK 64-Bit Server VM", "JDK") + " "
+                    + Runtime.version().feature();
+            Files.writeString(Path.of(svg), ThroughputChart.svg(title, csv), StandardCharsets.UTF_8);
+            out.println("wrote " + svg);
+        }
+    }
+
+    private static String row(String series, int threads, int capacity, int files, Score s) {
+        // Throughput of all threads together, from the average time per read of each.
+        double perSecond = threads * 1e9 / s.mean;
+        double error = Double.isNaN(s.error) ? 0 : perSecond * s.error / s.mean;
+        return String.format(Locale.ROOT, "%s,%d,%d,%.4f,%.0f,%.0f", series, threads, capacity,
+                capacity / (double) files, perSecond, error);
+    }
+
+    // ---- running ----
+
+    /** A mean and its 99.9% confidence half-width, as JMH reports them. */
+    static final class Score {
+        final double mean;
+        final double error;
+
+        Score(double mean, double error) {
+            this.mean = mean;
+            this.error = error;
+        }
+
+        @Override
+        public String toString() {
+            return Double.isNaN(error) ? String.format(Locale.ROOT, "%.0f", mean)
+                    : String.format(Locale.ROOT, "%.0f ± %.0f", mean, error);
+        }
+    }
+
+    private static final class AgentRun {
+        Score score;
+        int capacity;
+        double restoresPerRead;
+    }
+
+    private AgentRun runAgent(int files, int max, int threads) throws RunnerException, IOException {
+        Path report = Files.createTempFile("fdcap-bench-report", ".txt");
+        try {
+            AgentRun a = new AgentRun();
+            a.score = run(ManyFilesReadBenchmark.class, "openFiles", threads, Map.of("files", String.valueOf(files)),
+                    List.of("-javaagent:" + agentJar, "-Dfdcap.max=" + max, "-Dfdcap.bench.report=" + report));
+            long reads = 0;
+            long misses = 0;
+            for (String line : Files.readAllLines(report)) {
+                Map<String, Long> kv = new LinkedHashMap<>();
+                for (String part : line.trim().split(" ")) {
+                    String[] p = part.split("=");
+                    kv.put(p[0], Long.parseLong(p[1]));
+                }
+                a.capacity = kv.get("capacity").intValue();
+                reads += kv.get("reads");
+                misses += kv.get("misses");
+            }
+            if (reads == 0) {
+                throw new IllegalStateException("the agent run reported nothing: was the agent attached?");
+            }
+            a.restoresPerRead = misses / (double) reads;
+            return a;
+        } finally {
+            Files.deleteIfExists(report);
+        }
+    }
+
+    private Score run(Class<?> benchmark, String method, int threads, Map<String, String> params, List<String> jvmArgs)
+            throws RunnerException {
+        List<String> args = new ArrayList<>(Arrays.asList(BASE_JVM_ARGS));
+        args.addAll(jvmArgs);
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
+                .threads(threads)
+                .forks(intOpt("forks", 2))
+                .warmupIterations(intOpt("warmup", 3))
+                .warmupTime(TimeValue.seconds(intOpt("time", 1)))
+                .measurementIterations(intOpt("iterations", 5))
+                .measurementTime(TimeValue.seconds(intOpt("time", 1)))
+                .jvmArgsAppend(args.toArray(new String[0]))
+                .shouldFailOnError(true)
+                .verbosity(opts.containsKey("verbose") ? VerboseMode.NORMAL : VerboseMode.SILENT);
+        for (Map.Entry<String, String> p : params.entrySet()) {
+            b.param(p.getKey(), p.getValue());
+        }
+        System.err.printf(Locale.ROOT, "running %s.%s, %d thread(s), %s %s%n", benchmark.getSimpleName(), method,
+                threads, params, jvmArgs);
+        Collection<RunResult> results = new Runner(b.build()).run();
+        if (results.size() != 1) {
+            throw new IllegalStateException("expected one result for " + method + ", got " + results.size());
+        }
+        Result<?> r = results.iterator().next().getPrimaryResult();
+        Score s = new Score(r.getScore(), r.getScoreError());
+        System.err.println("  -> " + s + " " + r.getScoreUnit());
+        return s;
+    }
+
+    // ---- helpers ----
+
+    private int[] threads() {
+        return Arrays.stream(opts.getOrDefault("threads", "1,2").split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private int intOpt(String name, int def) {
+        return Integer.parseInt(opts.getOrDefault(name, String.valueOf(def)));
+    }
+
+    private static String percent(Score a, Score base) {
+        double ratio = a.mean / base.mean - 1;
+        double err = (Double.isNaN(a.error) || Double.isNaN(base.error)) ? Double.NaN
+                : Math.hypot(a.error / base.mean, a.mean * base.error / (base.mean * base.mean));
+        return Double.isNaN(err) ? String.format(Locale.ROOT, "%+.1f%%", 100 * ratio)
+                : String.format(Locale.ROOT, "%+.1f%% ± %.1f%%", 100 * ratio, 100 * err);
+    }
+
+    /** The agent jar: --agent, else agent/target/fdcap-agent.jar of the tree the benchmarks jar was built in. */
+    static String findAgentJar(String given) {
+        File jar;
+        if (given != null) {
+            jar = new File(given);
+        } else {
+            try {
+                File self = new File(AgentComparison.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                // bench/target/benchmarks.jar (or bench/target/classes) -> <root>/agent/target/fdcap-agent.jar
+                jar = new File(self.getParentFile().getParentFile().getParentFile(), "agent/target/fdcap-agent.jar");
+            } catch (URISyntaxException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        if (!jar.isFile()) {
+            throw new IllegalStateException(jar + " not found: build it with `mvn -B -DskipTests package` at the"
+                    + " root, or give --agent PATH");
+        }
+        return jar.getAbsolutePath();
+    }
+}
