@@ -474,7 +474,7 @@ public final class FsHandle {
         }
         String location = inode.location;
         Posix.Stat st = Posix.statOrNull(location);
-        if (st != null && st.dev() == inode.key.dev() && st.ino() == inode.key.ino()) {
+        if (inode.isFile(st)) {
             return location;
         }
         try {
@@ -490,7 +490,7 @@ public final class FsHandle {
         // Renamed while open: follow it if the new name really leads to this file.
         String now = Posix.currentPath(fd);
         Posix.Stat moved = now == null ? null : Posix.statOrNull(now);
-        if (moved != null && moved.dev() == inode.key.dev() && moved.ino() == inode.key.ino()) {
+        if (inode.isFile(moved)) {
             tracker.registry().relocate(inode, location, now);
             return now;
         }
@@ -552,9 +552,9 @@ public final class FsHandle {
             }
             try {
                 Posix.Stat st = Posix.fstat(nfd, location);
-                if (st.dev() != inode.key.dev() || st.ino() != inode.key.ino()) {
+                if (!inode.isFile(st)) {
                     throw new FileChangedException(location + ": the file was replaced while its descriptor was"
-                            + " suspended (expected device:inode " + inode.key + ", found " + st.dev() + ":" + st.ino()
+                            + " suspended (expected device:inode " + inode.key() + ", found " + st.dev() + ":" + st.ino()
                             + "); the handle cannot be restored");
                 }
                 Posix.lseek(nfd, offset, Posix.SEEK_SET, location);
