@@ -10,6 +10,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
@@ -80,6 +82,11 @@ public final class Installer {
         if (Runtime.version().feature() >= 24 && unsafe == null) {
             System.setProperty("jffi.unsafe.disabled", "true");
         }
+        // jnr-ffi: bind the few libc functions the agent calls one by one, on first call, rather
+        // than generate a class for all of libc with ASM (half of jnr's start-up). Read when the
+        // agent's jnr initializes (during start), then put back.
+        String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
+        System.setProperty("jnr.ffi.asm.enabled", "false");
         AgentLogConfigurator.settings(config.logLevel(), config.logFile());
         Logger log = LoggerFactory.getLogger(Installer.class);
         ResettableClassFileTransformer jdkTypes = null;
@@ -87,9 +94,22 @@ public final class Installer {
         TransformListener listener = new TransformListener();
         try {
             long t0 = System.nanoTime();
-            int capacity = capacity(config);
+            // jnr and the tracker's code (the capacity, then a warm-up of the suspend/restore
+            // path) on a helper thread while this one has Byte Buddy instrument the JDK types:
+            // the two are independent (the bridge has no hooks until FdBridge.install below, so
+            // the instrumented JDK code does nothing new meanwhile), and they overlap on a
+            // machine with more than one core. No program code runs before premain returns.
+            FutureTask<Integer> prepare = new FutureTask<>(() -> {
+                int c = capacity(config);
+                warmUp();
+                return c;
+            });
+            Thread helper = new Thread(prepare, "fdcap-start");
+            helper.setDaemon(true);
+            helper.start();
+            jdkTypes = Instrumentations.install(inst, listener);
             long t1 = System.nanoTime();
-            warmUp();
+            int capacity = result(prepare);
             long t2 = System.nanoTime();
             FdTracker tracker = FdTracker.builder()
                     .capacity(capacity)
@@ -98,13 +118,13 @@ public final class Installer {
                     .build();
             ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath());
             FdBridge.install(files);
-            jdkTypes = Instrumentations.install(inst, listener);
             listener.check(Instrumentations.TYPES);
             long t3 = System.nanoTime();
             callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
             long t4 = System.nanoTime();
             selfTest(files);
-            log.debug("start-up: jnr+capacity {} ms, warm-up {} ms, JDK types {} ms, call sites {} ms, self-test {} ms",
+            log.debug("start-up: JDK types {} ms, then waited {} ms for jnr+capacity+warm-up, tracker {} ms,"
+                    + " call sites {} ms, self-test {} ms",
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
                     (System.nanoTime() - t4) / 1_000_000);
             startReaper(files);
@@ -128,6 +148,7 @@ public final class Installer {
         } finally {
             restore("net.bytebuddy.nexus.disabled", nexus);
             restore("jffi.unsafe.disabled", unsafe);
+            restore("jnr.ffi.asm.enabled", jnrAsm);
         }
     }
 
@@ -148,6 +169,22 @@ public final class Installer {
                     + " descriptors the process already holds plus a margin");
         }
         return (int) Math.min(Integer.MAX_VALUE, capacity);
+    }
+
+    /** What the helper thread computed, or what it threw. */
+    private static int result(FutureTask<Integer> task) throws Exception {
+        try {
+            return task.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception) {
+                throw (Exception) cause;
+            }
+            if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw e;
+        }
     }
 
     private static void restore(String property, String value) {

@@ -2,46 +2,82 @@ package org.fdcap.agent;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.fdcap.core.FdBinding;
 import org.fdcap.core.FsHandle;
 
 /**
  * One managed {@link FileDescriptor} (shared by a RandomAccessFile, its channel and any stream
  * built on {@code getFD()}): its tracker handle, and the binding that suspends and restores the
- * number inside the object. It is also its own key in {@link ManagedFiles}'s map: a weak
- * reference to the descriptor object, compared by identity, so nothing here keeps the program's
- * objects alive.
+ * number inside the object. It is also its own entry in {@link ManagedTable}: a weak reference to
+ * the descriptor object, found by identity, so nothing here keeps the program's objects alive.
+ *
+ * <p>There is one per managed descriptor, hundreds of thousands in some programs, so it is kept
+ * to 48 bytes: its states are bits of one word (changed with compare-and-set), the file's identity
+ * is a 64-bit digest of (device, inode), and the path is the handle's.
  */
 final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding {
-    final int hash;
-    final String path;
-    final long dev;
-    final long ino;
-    /** RandomAccessFile registers a FileCleanable on its descriptor; FileChannel.open relies on its Closer. */
-    private final boolean ownsCleanable;
-    volatile FsHandle handle;
-    /** The JDK closed the descriptor itself; the handle only waits to be forgotten. */
-    volatile boolean closedBehind;
-    /** Suspended now (set by the tracker through detach/attach). */
-    volatile boolean suspended;
     /** Set once by the first close (or by reclaim after GC): the handle is on its way out. */
-    final AtomicBoolean closing = new AtomicBoolean();
-    /** Whether {@link #enterClose} could pin the handle (else it is suspended and could not be restored). */
-    boolean closePinned;
+    private static final int CLOSING = 1;
     /** Pinned for good (the descriptor escaped, or the file is locked). */
-    private final AtomicBoolean pinnedForGood = new AtomicBoolean();
+    private static final int PINNED_FOR_GOOD = 1 << 1;
+    /** The JDK closed the descriptor itself; the handle only waits to be forgotten. */
+    private static final int CLOSED_BEHIND = 1 << 2;
+    /** Suspended now (set by the tracker through detach/attach). */
+    private static final int SUSPENDED = 1 << 3;
+    /** The close in progress could pin the handle (else it is suspended and could not be restored). */
+    private static final int CLOSE_PINNED = 1 << 4;
+    /** RandomAccessFile registers a FileCleanable on its descriptor; FileChannel.open relies on its Closer. */
+    private static final int OWNS_CLEANABLE = 1 << 5;
 
-    ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue, String path, NativeCalls.FdInfo info,
+    private static final VarHandle FLAGS;
+
+    static {
+        try {
+            FLAGS = MethodHandles.lookup().findVarHandle(ManagedFd.class, "flags", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The descriptor object's identity hash (still known once it is collected). */
+    final int hash;
+    /** {@link #fileKey(long, long)} of the file. */
+    private final long fileKey;
+    volatile FsHandle handle;
+    private volatile int flags;
+
+    ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue, NativeCalls.FdInfo info,
             boolean ownsCleanable) {
         super(fdo, queue);
         this.hash = System.identityHashCode(fdo);
-        this.path = path;
-        this.dev = info.dev;
-        this.ino = info.ino;
-        this.ownsCleanable = ownsCleanable;
+        this.fileKey = fileKey(info.dev, info.ino);
+        this.flags = ownsCleanable ? OWNS_CLEANABLE : 0;
+    }
+
+    /**
+     * A digest of a file's identity. Two files with the same digest are taken for one: the only
+     * consequence is that a descriptor of the other file is pinned too (kept open), never a wrong
+     * suspension; with a 64-bit mix of the two numbers that does not happen in practice.
+     */
+    static long fileKey(long dev, long ino) {
+        long k = (dev + 0x9E3779B97F4A7C15L) * 0xBF58476D1CE4E5B9L;
+        k = (k ^ (k >>> 31) ^ ino) * 0x94D049BB133111EBL;
+        return k ^ (k >>> 29);
+    }
+
+    /** Whether this descriptor is on the file (dev, ino). */
+    boolean isFile(long dev, long ino) {
+        return fileKey == fileKey(dev, ino);
+    }
+
+    /** The path the file was opened with, for messages. */
+    String path() {
+        FsHandle h = handle;
+        return h == null ? "(a file being registered)" : h.path();
     }
 
     // ---- FdBinding: called by the tracker, which holds the handle to itself ----
@@ -63,35 +99,91 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         if (fdo == null) {
             // Collected since mayDetach(): the JDK's cleanup closes (or closed) this number; never
             // close it twice.
-            throw new IOException("the file object was garbage-collected: " + path);
+            throw new IOException("the file object was garbage-collected: " + path());
         }
         int current = JdkAccess.get(fdo);
         if (current == -1) {
             // Closed by the JDK without passing through an instrumented close (a channel's Closer
             // run by the GC, a FileInputStream built on getFD()): nothing left to close, and it
             // must never be reopened.
-            closedBehind = true;
-            suspended = true;
+            set(CLOSED_BEHIND | SUSPENDED);
             return;
         }
         if (current != fd) {
-            throw new IOException("the descriptor was changed behind fdcap's back: " + path);
+            throw new IOException("the descriptor was changed behind fdcap's back: " + path());
         }
         JdkAccess.close(fdo);
-        suspended = true;
+        set(SUSPENDED);
     }
 
     @Override
     public void attach(int fd) {
         FileDescriptor fdo = get();
         if (fdo == null) {
-            throw new IllegalStateException("the file object was garbage-collected: " + path);
+            throw new IllegalStateException("the file object was garbage-collected: " + path());
         }
         JdkAccess.set(fdo, fd);
-        if (ownsCleanable) {
+        if (has(OWNS_CLEANABLE)) {
             JdkAccess.registerCleanup(fdo);
         }
-        suspended = false;
+        clear(SUSPENDED);
+    }
+
+    // ---- states ----
+
+    boolean isSuspended() {
+        return has(SUSPENDED);
+    }
+
+    boolean isClosedBehind() {
+        return has(CLOSED_BEHIND);
+    }
+
+    boolean isClosing() {
+        return has(CLOSING);
+    }
+
+    /** Marks the handle as on its way out; true for the one caller that did. */
+    boolean startClosing() {
+        return set(CLOSING);
+    }
+
+    boolean closePinned() {
+        return has(CLOSE_PINNED);
+    }
+
+    void closePinned(boolean pinned) {
+        if (pinned) {
+            set(CLOSE_PINNED);
+        } else {
+            clear(CLOSE_PINNED);
+        }
+    }
+
+    private boolean has(int bit) {
+        return (flags & bit) != 0;
+    }
+
+    /** Sets {@code bits}; true when this call set them (they were all clear). */
+    private boolean set(int bits) {
+        for (;;) {
+            int f = flags;
+            if ((f & bits) == bits) {
+                return false;
+            }
+            if (FLAGS.compareAndSet(this, f, f | bits)) {
+                return (f & bits) == 0;
+            }
+        }
+    }
+
+    private void clear(int bits) {
+        for (;;) {
+            int f = flags;
+            if ((f & bits) == 0 || FLAGS.compareAndSet(this, f, f & ~bits)) {
+                return;
+            }
+        }
     }
 
     // ---- pins ----
@@ -99,7 +191,7 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
     /** Restores if needed and pins; null when not (or no longer) managed. */
     ManagedFd pin() throws IOException {
         FsHandle h = handle;
-        if (h == null || closing.get() || closedBehind) {
+        if (h == null || (flags & (CLOSING | CLOSED_BEHIND)) != 0) {
             return null;
         }
         try {
@@ -120,48 +212,12 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
 
     /** Pins for the rest of the handle's life: it is never suspended again. */
     void pinForGood() {
-        if (handle != null && !closing.get() && pinnedForGood.compareAndSet(false, true)) {
+        if (handle != null && !has(CLOSING) && set(PINNED_FOR_GOOD)) {
             try {
                 handle.acquire();
             } catch (IOException | IllegalStateException e) {
-                pinnedForGood.set(false);
+                clear(PINNED_FOR_GOOD);
             }
-        }
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        if (o == this) {
-            return true;
-        }
-        if (o instanceof ManagedFd) {
-            Object mine = get();
-            return mine != null && mine == ((ManagedFd) o).get();
-        }
-        return false;
-    }
-
-    @Override
-    public int hashCode() {
-        return hash;
-    }
-
-    /** A throwaway key to look a descriptor object up by identity. */
-    static final class Lookup {
-        private final FileDescriptor fdo;
-
-        Lookup(FileDescriptor fdo) {
-            this.fdo = fdo;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof ManagedFd && ((ManagedFd) o).get() == fdo;
-        }
-
-        @Override
-        public int hashCode() {
-            return System.identityHashCode(fdo);
         }
     }
 }

@@ -41,7 +41,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     private final FdTracker tracker;
     private final AgentConfig.PathFilter filter;
     private final String agentJar;
-    private final ConcurrentHashMap<Object, ManagedFd> managed = new ConcurrentHashMap<>();
+    private final ManagedTable managed = new ManagedTable();
     private final ReferenceQueue<FileDescriptor> collected = new ReferenceQueue<>();
     /** Files (dev, ino) locked by this process: none of their descriptors is suspended again. */
     private final Set<String> lockedInodes = ConcurrentHashMap.newKeySet();
@@ -77,7 +77,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     private void register(FileDescriptor fdo, String name, boolean ownsCleanable) {
-        if (name == null || managed.containsKey(new ManagedFd.Lookup(fdo))) {
+        if (name == null || managed.get(fdo) != null) {
             return;
         }
         int fd = JdkAccess.get(fdo);
@@ -85,7 +85,9 @@ final class ManagedFiles implements FdBridge.Hooks {
             return;
         }
         try {
-            Path path = new File(name).getAbsoluteFile().toPath();
+            File file = new File(name).getAbsoluteFile();
+            // Usually file.getPath() is the very String the JDK object keeps: share it.
+            Path path = ProgramPath.of(file.getPath(), file.toPath());
             String absolute = path.toString();
             if (absolute.equals(agentJar) || !filter.test(path)) {
                 return;
@@ -101,13 +103,13 @@ final class ManagedFiles implements FdBridge.Hooks {
             inTracker[0] = true;
             ManagedFd m;
             try {
-                m = new ManagedFd(fdo, collected, absolute, info, ownsCleanable);
+                m = new ManagedFd(fdo, collected, info, ownsCleanable);
                 m.handle = tracker.adopt(fd, path, info.flags, m);
             } finally {
                 inTracker[0] = false;
             }
-            managed.put(m, m);
-            if (!lockedInodes.isEmpty() && lockedInodes.contains(inodeKey(m.dev, m.ino))) {
+            managed.add(m);
+            if (!lockedInodes.isEmpty() && lockedInodes.contains(inodeKey(info.dev, info.ino))) {
                 m.pinForGood();
             }
         } catch (IOException | RuntimeException e) {
@@ -119,7 +121,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public Object enter(FileDescriptor fdo) throws IOException {
-        ManagedFd m = managed.get(new ManagedFd.Lookup(fdo));
+        ManagedFd m = managed.get(fdo);
         return m == null ? null : m.pin();
     }
 
@@ -164,20 +166,20 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public Object enterClose(FileDescriptor fdo) {
-        ManagedFd m = managed.get(new ManagedFd.Lookup(fdo));
-        if (m == null || m.handle == null || !m.closing.compareAndSet(false, true)) {
+        ManagedFd m = managed.get(fdo);
+        if (m == null || m.handle == null || !m.startClosing()) {
             return null; // not managed, or a nested close (RandomAccessFile.close -> channel close)
         }
-        if (m.closedBehind) {
-            m.closePinned = false;
+        if (m.isClosedBehind()) {
+            m.closePinned(false);
             return m;
         }
         try {
             m.handle.acquire();
-            m.closePinned = true;
+            m.closePinned(true);
         } catch (IOException | IllegalStateException e) {
             // Suspended and not restorable: the JDK's close then finds -1 and closes nothing.
-            m.closePinned = false;
+            m.closePinned(false);
         }
         return m;
     }
@@ -186,7 +188,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     public void exitClose(Object token) {
         ManagedFd m = (ManagedFd) token;
         managed.remove(m);
-        forget(m, m.closePinned);
+        forget(m, m.closePinned());
     }
 
     /** The tracker forgets {@code m}; {@code pinned}: the caller holds a pin on it. */
@@ -199,7 +201,7 @@ final class ManagedFiles implements FdBridge.Hooks {
                 h.close(); // suspended: closes nothing, frees nothing but the handle
             }
         } catch (IOException | IllegalStateException e) {
-            LOG.debug("forgetting {}: {}", m.path, e.toString());
+            LOG.debug("forgetting {}: {}", m.path(), e.toString());
         }
     }
 
@@ -207,7 +209,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public void escaped(FileDescriptor fdo) {
-        ManagedFd m = managed.get(new ManagedFd.Lookup(fdo));
+        ManagedFd m = managed.get(fdo);
         if (m != null) {
             m.pinForGood();
         }
@@ -220,13 +222,9 @@ final class ManagedFiles implements FdBridge.Hooks {
             return;
         }
         if (lockedInodes.add(inodeKey(id[0], id[1]))) {
-            for (ManagedFd m : managed.values()) {
-                if (m.dev == id[0] && m.ino == id[1]) {
-                    m.pinForGood();
-                }
-            }
+            pinFile(id);
         } else {
-            ManagedFd m = managed.get(new ManagedFd.Lookup(fdo));
+            ManagedFd m = managed.get(fdo);
             if (m != null) {
                 m.pinForGood();
             }
@@ -235,8 +233,8 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public boolean isSuspended(FileDescriptor fdo) {
-        ManagedFd m = managed.get(new ManagedFd.Lookup(fdo));
-        return m != null && m.suspended && !m.closing.get() && !m.closedBehind;
+        ManagedFd m = managed.get(fdo);
+        return m != null && m.isSuspended() && !m.isClosing() && !m.isClosedBehind();
     }
 
     @Override
@@ -248,11 +246,16 @@ final class ManagedFiles implements FdBridge.Hooks {
         if (id == null) {
             return;
         }
-        for (ManagedFd m : managed.values()) {
-            if (m.dev == id[0] && m.ino == id[1]) {
+        pinFile(id);
+    }
+
+    /** Pins for good every managed descriptor of the file {@code id} ({dev, ino}). */
+    private void pinFile(long[] id) {
+        managed.forEach(m -> {
+            if (m.isFile(id[0], id[1])) {
                 m.pinForGood();
             }
-        }
+        });
     }
 
     @Override
@@ -308,7 +311,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     private void reclaim(ManagedFd m) {
         managed.remove(m);
-        if (m.handle == null || !m.closing.compareAndSet(false, true)) {
+        if (m.handle == null || !m.startClosing()) {
             return;
         }
         FsHandle h = m.handle;
@@ -336,7 +339,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     private static boolean sameFile(int fd, ManagedFd m) {
         long[] id = NativeCalls.identity(fd);
-        return id != null && id[0] == m.dev && id[1] == m.ino;
+        return id != null && m.isFile(id[0], id[1]);
     }
 
     private static String inodeKey(long dev, long ino) {

@@ -9,7 +9,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -54,7 +53,6 @@ public final class FdTracker implements AutoCloseable {
     /** Descriptors counted against the capacity, including slots reserved for opens under way. */
     private final AtomicInteger used = new AtomicInteger();
 
-    private final Set<FsHandle> live = ConcurrentHashMap.newKeySet();
     private final Map<Integer, Unsuspendable> unsuspendables = new HashMap<>();
 
     private final AtomicInteger open = new AtomicInteger();
@@ -350,13 +348,15 @@ public final class FdTracker implements AutoCloseable {
     /** The counters and gauges now. */
     public TrackerStats stats() {
         long uses = foldedUses.get();
-        int pinned = 0;
-        for (FsHandle h : live) {
-            uses += h.usesNotFolded();
+        long[] sums = new long[2]; // uses not folded yet, pinned handles
+        registry.forEachHandle(h -> {
+            sums[0] += h.usesNotFolded();
             if (h.pins() > 0) {
-                pinned++;
+                sums[1]++;
             }
-        }
+        });
+        uses += sums[0];
+        int pinned = (int) sums[1];
         int unsusp;
         synchronized (unsuspendables) {
             unsusp = unsuspendables.size();
@@ -382,12 +382,14 @@ public final class FdTracker implements AutoCloseable {
         for (FsHandle h : queued) {
             sb.append("\n    ").append(h.location()).append(h.pins() > 0 ? " [open, pinned]" : " [open]");
         }
+        Set<FsHandle> inQueue = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        inQueue.addAll(queued);
         List<FsHandle> others = new ArrayList<>();
-        for (FsHandle h : live) {
-            if (!queued.contains(h)) {
+        registry.forEachHandle(h -> {
+            if (!inQueue.contains(h)) {
                 others.add(h);
             }
-        }
+        });
         others.sort(Comparator.comparing(FsHandle::location));
         sb.append("\n  other handles:");
         for (FsHandle h : others) {
@@ -414,9 +416,8 @@ public final class FdTracker implements AutoCloseable {
     public LeakReport destroy() {
         destroyed = true;
         List<LeakReport.LeakedHandle> handles = new ArrayList<>();
-        for (FsHandle h : live) {
-            handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(), h.openedAt()));
-        }
+        registry.forEachHandle(h ->
+                handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(), h.openedAt())));
         handles.sort(Comparator.comparing(LeakReport.LeakedHandle::path));
         List<LeakReport.LeakedFd> fds = new ArrayList<>();
         synchronized (unsuspendables) {
@@ -483,7 +484,6 @@ public final class FdTracker implements AutoCloseable {
         } else {
             suspended.decrementAndGet();
         }
-        live.remove(h);
         registry.detach(h);
     }
 
@@ -570,7 +570,6 @@ public final class FdTracker implements AutoCloseable {
         Posix.Stat st = Posix.fstat(fd, path);
         FsHandle h = new FsHandle(this, path, flags, binding, leakTracing ? new Throwable("opened here") : null);
         Inode inode = registry.attach(h, st.key(), path);
-        live.add(h);
         open.incrementAndGet();
         long now = tick();
         h.publishInode(inode);

@@ -486,7 +486,7 @@ public final class FsHandle {
         }
         String location = inode.location;
         Posix.Stat st = Posix.statOrNull(location);
-        if (st != null && st.key().equals(inode.key)) {
+        if (inode.isFile(st)) {
             return location;
         }
         try {
@@ -502,7 +502,7 @@ public final class FsHandle {
         // Renamed while open: follow it if the new name really leads to this file.
         String now = Posix.currentPath(fd);
         Posix.Stat moved = now == null ? null : Posix.statOrNull(now);
-        if (moved != null && moved.key().equals(inode.key)) {
+        if (inode.isFile(moved)) {
             tracker.registry().relocate(inode, location, now);
             return now;
         }
@@ -564,9 +564,9 @@ public final class FsHandle {
             }
             try {
                 Posix.Stat st = Posix.fstat(nfd, location);
-                if (!st.key().equals(inode.key)) {
+                if (!inode.isFile(st)) {
                     throw new FileChangedException(location + ": the file was replaced while its descriptor was"
-                            + " suspended (expected device:inode " + inode.key + ", found " + st.key()
+                            + " suspended (expected device:inode " + inode.identity() + ", found " + st.key()
                             + "); the handle cannot be restored");
                 }
                 Posix.lseek(nfd, offset, Posix.SEEK_SET, location);

@@ -3,16 +3,29 @@ package org.fdcap.core;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Maps each open file (device, inode) to the {@link Inode} its handles share, and carries out
  * unlinks. Only the open, close and unlink paths take its lock; acquire/release never do.
+ *
+ * <p>The map is an open-addressing table of the inodes themselves (linear probing on device and
+ * inode), so that a tracked file costs one table slot and its {@code Inode}, nothing more: the
+ * registry lives as long as every handle, and there may be hundreds of thousands of them.
  */
 final class InodeRegistry {
-    private final Map<InodeKey, Inode> inodes = new HashMap<>();
+    private static final int INITIAL_CAPACITY = 16;
+
+    /** Entries by (dev, id): see {@link Inode#id}; at most half full; null = free. */
+    private Inode[] table = new Inode[INITIAL_CAPACITY];
+    private int size;
+    /**
+     * Entries replaced in the table by a newer one for the same (dev, id) (see {@link #attach})
+     * while they still have handles.
+     */
+    private final List<Inode> displaced = new ArrayList<>(0);
     private final UnlinkedFilePool pool;
 
     InodeRegistry(UnlinkedFilePool pool) {
@@ -21,7 +34,7 @@ final class InodeRegistry {
 
     /** Registers a freshly opened handle on the file {@code key}, reachable at {@code path}. */
     synchronized Inode attach(FsHandle handle, InodeKey key, String path) {
-        Inode inode = inodes.get(key);
+        Inode inode = find(key.dev(), key.id());
         if (inode != null && !inode.unlinkPending && !path.equals(inode.location) && !certainlyAlive(inode)) {
             // The entry's file may have been deleted while all its handles were suspended, and its
             // inode number given to the file just opened: sharing the entry would let those
@@ -30,13 +43,16 @@ final class InodeRegistry {
             inode = null;
         }
         if (inode == null) {
-            inode = new Inode(key, path);
-            inodes.put(key, inode);
+            inode = new Inode(key.dev(), key.id(), path);
+            Inode replaced = put(inode);
+            if (replaced != null) {
+                displaced.add(replaced);
+            }
         } else if (!inode.unlinkPending) {
             // The newest open proves this name leads to the file; an older one may be stale.
             inode.location = path;
         }
-        inode.handles.add(handle);
+        inode.add(handle);
         return inode;
     }
 
@@ -45,11 +61,10 @@ final class InodeRegistry {
      * reused: its last known name still leads to it, or one of its handles holds a descriptor.
      */
     private static boolean certainlyAlive(Inode inode) {
-        Posix.Stat st = Posix.statOrNull(inode.location);
-        if (st != null && st.key().equals(inode.key)) {
+        if (inode.isFile(Posix.statOrNull(inode.location))) {
             return true;
         }
-        for (FsHandle h : inode.handles) {
+        for (FsHandle h : inode.handles()) {
             if (h.isOpen()) {
                 return true;
             }
@@ -65,13 +80,15 @@ final class InodeRegistry {
         String poolName = null;
         synchronized (this) {
             Inode inode = handle.inode();
-            inode.handles.remove(handle);
-            if (!inode.handles.isEmpty()) {
+            inode.remove(handle);
+            if (!inode.isEmpty()) {
                 return;
             }
-            inodes.remove(inode.key, inode); // a newer entry may have the same key (see attach)
-            if (inode.unlinkPending && inode.poolName != null) {
-                poolName = inode.poolName;
+            if (!remove(inode)) {
+                displaced.remove(inode); // a newer entry has its key (see attach)
+            }
+            if (inode.unlinkPending && inode.inPool) {
+                poolName = inode.poolName();
                 pool.remove(poolName);
             }
         }
@@ -102,14 +119,14 @@ final class InodeRegistry {
                 throw new NoSuchFileException(inode.location, null, "already unlinked");
             }
             if (pool != null) {
-                String name = pool.adopt(inode.location, inode.key);
-                inode.poolName = name;
+                String name = pool.adopt(inode.location, inode);
                 inode.location = pool.dir().resolve(name).toString();
+                inode.inPool = true;
                 inode.unlinkPending = true;
                 return;
             }
             inode.keepOpen = true;
-            others = List.copyOf(inode.handles);
+            others = inode.handles();
         }
         // No pool: nothing could reopen the file once its name is gone, so bring every handle
         // back and keep it. From here on no suspension can start (keepOpen is set); acquire()
@@ -148,10 +165,98 @@ final class InodeRegistry {
      * perhaps with another file now in its place).
      */
     private static void checkStillThere(Inode inode) throws IOException {
-        Posix.Stat st = Posix.statOrNull(inode.location);
-        if (st == null || !st.key().equals(inode.key)) {
+        if (!inode.isFile(Posix.statOrNull(inode.location))) {
             throw new FileSystemException(inode.location, null,
                     "no longer leads to the file opened (renamed or replaced); nothing was unlinked");
+        }
+    }
+
+    /** Calls {@code action} on every handle of every file, under the registry's lock. */
+    synchronized void forEachHandle(Consumer<FsHandle> action) {
+        for (Inode inode : table) {
+            if (inode != null) {
+                inode.handles().forEach(action);
+            }
+        }
+        for (Inode inode : displaced) {
+            inode.handles().forEach(action);
+        }
+    }
+
+    // ---- the table (callers hold the lock) ----
+
+    private static int slot(long dev, long id, int mask) {
+        long h = (id ^ (dev * 0x9E3779B97F4A7C15L)) * 0xC2B2AE3D27D4EB4FL;
+        return (int) (h ^ (h >>> 32)) & mask;
+    }
+
+    private Inode find(long dev, long id) {
+        Inode[] t = table;
+        int mask = t.length - 1;
+        for (int i = slot(dev, id, mask);; i = (i + 1) & mask) {
+            Inode e = t[i];
+            if (e == null || (e.dev == dev && e.id == id)) {
+                return e;
+            }
+        }
+    }
+
+    /** Puts {@code inode} in the table; returns the entry it replaced (same dev and id), if any. */
+    private Inode put(Inode inode) {
+        if ((size + 1) * 2 > table.length) {
+            resize(table.length * 2);
+        }
+        Inode[] t = table;
+        int mask = t.length - 1;
+        for (int i = slot(inode.dev, inode.id, mask);; i = (i + 1) & mask) {
+            Inode e = t[i];
+            if (e == null) {
+                t[i] = inode;
+                size++;
+                return null;
+            }
+            if (e.dev == inode.dev && e.id == inode.id) {
+                t[i] = inode;
+                return e;
+            }
+        }
+    }
+
+    /** Removes exactly {@code inode} (not another entry with its key); false when it is not in the table. */
+    private boolean remove(Inode inode) {
+        Inode[] t = table;
+        int mask = t.length - 1;
+        int i = slot(inode.dev, inode.id, mask);
+        while (t[i] != inode) {
+            if (t[i] == null) {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+        // Backward-shift deletion: move later entries of the probe run into the gap, so that
+        // lookups never stop early at it.
+        t[i] = null;
+        size--;
+        for (int j = (i + 1) & mask; t[j] != null; j = (j + 1) & mask) {
+            int home = slot(t[j].dev, t[j].id, mask);
+            boolean reachable = i <= j ? (home <= i || home > j) : (home <= i && home > j);
+            if (reachable) {
+                t[i] = t[j];
+                t[j] = null;
+                i = j;
+            }
+        }
+        return true;
+    }
+
+    private void resize(int capacity) {
+        Inode[] old = table;
+        table = new Inode[capacity];
+        size = 0;
+        for (Inode e : old) {
+            if (e != null) {
+                put(e);
+            }
         }
     }
 }

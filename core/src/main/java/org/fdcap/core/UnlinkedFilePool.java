@@ -32,12 +32,12 @@ final class UnlinkedFilePool {
     }
 
     /**
-     * Moves the file at {@code path}, which must be the file {@code key}, into the pool and returns
+     * Moves the file at {@code path}, which must be the file of {@code inode}, into the pool and returns
      * its new name there. The file's name disappears from its directory; its data stays.
      *
      * @throws FileSystemException {@code path} now leads to another file; nothing changed
      */
-    String adopt(String path, InodeKey key) throws IOException {
+    String adopt(String path, Inode inode) throws IOException {
         if (fileCount == 0) {
             createDirectory();
         }
@@ -54,7 +54,7 @@ final class UnlinkedFilePool {
                 }
                 // Checked on the new link, which names exactly what will be unlinked.
                 Posix.Stat linked = Posix.statOrNull(target);
-                if (linked == null || !linked.key().equals(key)) {
+                if (!inode.isFile(linked)) {
                     Posix.unlink(target);
                     throw new FileSystemException(path, null,
                             "no longer leads to the file opened (renamed or replaced); nothing was unlinked");

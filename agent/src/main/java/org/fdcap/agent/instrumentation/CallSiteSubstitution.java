@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
@@ -35,7 +36,9 @@ import org.fdcap.agent.bootstrap.FdBridge;
  * around the native call.
  *
  * <p>Runs on every class as it loads, so a cheap byte search of the class file comes first: only
- * classes whose constant pool can mention one of these methods reach Byte Buddy. Classes loaded
+ * classes whose constant pool can mention one of these methods are parsed, by one ASM pass
+ * ({@link NativeCallRewriter}); the few it cannot decide on go to Byte Buddy's
+ * {@code MemberSubstitution}, set up on first need. Classes loaded
  * before the agent are scanned the same way and the few hits retransformed. Calls made through
  * reflection, method handles or JNI are not rewritten (documented limit).
  */
@@ -59,17 +62,26 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
             "com.sun.media.sound.RIFFWriter", "sun.rmi.log.ReliableLog",
             "jdk.jfr.internal.consumer.RecordingInput", "jdk.management.jfr.DiskRepository");
 
+    private final Instrumentation inst;
     private final ClassLoader agentLoader;
+    private final AgentBuilder.Listener listener;
     private final boolean nativeLength;
+    private final boolean nativeSetLength;
     private final boolean nativeSync;
-    private final ClassFileTransformer delegate;
+    private final NativeCallRewriter rewriter;
+    private final Module bridgeModule = FdBridge.class.getModule();
+    /** The general path (Byte Buddy), built when a class first needs it. */
+    private volatile ClassFileTransformer general;
 
-    private CallSiteSubstitution(ClassLoader agentLoader, boolean nativeLength, boolean nativeSync,
-            ClassFileTransformer delegate) {
+    private CallSiteSubstitution(Instrumentation inst, ClassLoader agentLoader, AgentBuilder.Listener listener,
+            boolean nativeLength, boolean nativeSetLength, boolean nativeSync) {
+        this.inst = inst;
         this.agentLoader = agentLoader;
+        this.listener = listener;
         this.nativeLength = nativeLength;
+        this.nativeSetLength = nativeSetLength;
         this.nativeSync = nativeSync;
-        this.delegate = delegate;
+        this.rewriter = new NativeCallRewriter(nativeLength, nativeSetLength, nativeSync);
     }
 
     /** Registers the transformer for classes loading from now on and rewrites the loaded ones. */
@@ -79,7 +91,64 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
         boolean nativeSetLength = Modifier.isNative(
                 RandomAccessFile.class.getMethod("setLength", long.class).getModifiers());
         boolean nativeSync = Modifier.isNative(FileDescriptor.class.getMethod("sync").getModifiers());
+        CallSiteSubstitution transformer = new CallSiteSubstitution(inst, agentLoader, listener, nativeLength,
+                nativeSetLength, nativeSync);
+        inst.addTransformer(transformer, true);
+        transformer.rewriteLoaded(inst);
+        return transformer;
+    }
 
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
+            ProtectionDomain domain, byte[] bytes) throws IllegalClassFormatException {
+        if (className == null || loader == agentLoader || !mayCallNatives(bytes)
+                || className.startsWith("org/fdcap/agent/") || className.startsWith("org/fdcap/core/")
+                || className.startsWith("net/bytebuddy/")) {
+            return null;
+        }
+        byte[] rewritten;
+        try {
+            rewritten = rewriter.rewrite(bytes);
+        } catch (RuntimeException e) {
+            rewritten = NativeCallRewriter.GENERAL; // e.g. a class file version this ASM does not read
+        }
+        if (rewritten == NativeCallRewriter.GENERAL) {
+            return general().transform(module, loader, className, classBeingRedefined, domain, bytes);
+        }
+        if (rewritten != null) {
+            if (module != null && module.isNamed() && !module.canRead(bridgeModule)) {
+                inst.redefineModule(module, Set.of(bridgeModule), Map.of(), Map.of(), Set.of(), Map.of());
+            }
+            if (Boolean.getBoolean("fdcap.debug.transform")) {
+                System.err.println("fdcap: transformed " + className.replace('/', '.') + " (call sites)");
+            }
+        }
+        return rewritten;
+    }
+
+    /**
+     * Byte Buddy's {@code MemberSubstitution}, which resolves the owner of every call: for the
+     * classes the fast path leaves undecided.
+     */
+    private ClassFileTransformer general() {
+        ClassFileTransformer g = general;
+        if (g == null) {
+            synchronized (this) {
+                g = general;
+                if (g == null) {
+                    try {
+                        g = buildGeneral();
+                    } catch (NoSuchMethodException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    general = g;
+                }
+            }
+        }
+        return g;
+    }
+
+    private ClassFileTransformer buildGeneral() throws NoSuchMethodException {
         MemberSubstitution substitution = MemberSubstitution.relaxed()
                 .method(named("getFilePointer").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
                 .replaceWith(FdBridge.class.getMethod("getFilePointer", RandomAccessFile.class));
@@ -99,7 +168,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                     .replaceWith(FdBridge.class.getMethod("sync", FileDescriptor.class));
         }
         MemberSubstitution rewrite = substitution;
-        ClassFileTransformer raw = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
+        return new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
@@ -111,22 +180,6 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                 .type(any())
                 .transform((builder, type, loader, module, domain) -> builder.visit(rewrite.on(any())))
                 .makeRaw();
-        CallSiteSubstitution transformer = new CallSiteSubstitution(agentLoader, nativeLength || nativeSetLength,
-                nativeSync, raw);
-        inst.addTransformer(transformer, true);
-        transformer.rewriteLoaded(inst);
-        return transformer;
-    }
-
-    @Override
-    public byte[] transform(Module module, ClassLoader loader, String className, Class<?> classBeingRedefined,
-            ProtectionDomain domain, byte[] bytes) throws IllegalClassFormatException {
-        if (className == null || loader == agentLoader || !mayCallNatives(bytes)
-                || className.startsWith("org/fdcap/agent/") || className.startsWith("org/fdcap/core/")
-                || className.startsWith("net/bytebuddy/")) {
-            return null;
-        }
-        return delegate.transform(module, loader, className, classBeingRedefined, domain, bytes);
     }
 
     /** The pre-filter: can this class file refer to one of the rewritten methods? */
@@ -137,7 +190,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
         if (indexOf(bytes, GET_FILE_POINTER) >= 0) {
             return true;
         }
-        if (nativeLength && indexOf(bytes, RAF) >= 0
+        if ((nativeLength || nativeSetLength) && indexOf(bytes, RAF) >= 0
                 && (indexOf(bytes, LENGTH) >= 0 || indexOf(bytes, SET_LENGTH) >= 0)) {
             return true;
         }

@@ -13,19 +13,47 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 import java.nio.file.Path;
 
 /**
- * Configures the agent's private Logback (in the agent's class loader) from {@code fdcap.log.*},
- * found by Logback as a service before its default configurators, which it then skips: the
- * host's {@code logback.xml} or {@code -Dlogback.configurationFile} never reach the agent.
+ * Configures the agent's private Logback (in the agent's class loader) from {@code fdcap.log.*}.
+ * The agent's SLF4J provider ({@link AgentLoggerProvider}) creates the Logback context itself, on
+ * the first event logged ({@link #logback()}), and configures it with this class alone: the
+ * host's {@code logback.xml} or {@code -Dlogback.configurationFile} never reach the agent. (It is
+ * also registered as Logback's top-priority configurator, should Logback ever start on its own.)
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_TOP_PRIORITY)
 public final class AgentLogConfigurator extends ContextAwareBase implements Configurator {
     private static volatile String level = "warn";
     private static volatile Path file;
+    /** The least severe level logged, as {@link org.slf4j.event.Level#toInt()}; above ERROR: none. */
+    private static volatile int threshold = org.slf4j.event.Level.WARN.toInt();
+    private static LoggerContext context;
 
     /** Sets what {@link #configure} will use; call before the first logger is created. */
     public static void settings(String logLevel, Path logFile) {
         level = logLevel;
         file = logFile;
+        Level l = Level.toLevel(logLevel, Level.WARN);
+        threshold = l.toInt() == Level.OFF_INT ? Integer.MAX_VALUE
+                : l.toInt() <= Level.TRACE_INT ? org.slf4j.event.Level.TRACE.toInt()
+                : l.toInt() / 1000; // Logback's DEBUG..ERROR are SLF4J's times 1000
+    }
+
+    /** Whether events at {@code l} are logged. */
+    static boolean enabled(org.slf4j.event.Level l) {
+        return l.toInt() >= threshold;
+    }
+
+    /** The agent's Logback context, created and configured on first use. */
+    static synchronized LoggerContext logback() {
+        if (context == null) {
+            LoggerContext c = new LoggerContext();
+            c.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+            AgentLogConfigurator configurator = new AgentLogConfigurator();
+            configurator.setContext(c);
+            configurator.configure(c);
+            c.start();
+            context = c;
+        }
+        return context;
     }
 
     @Override

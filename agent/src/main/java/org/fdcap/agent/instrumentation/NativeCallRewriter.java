@@ -1,0 +1,108 @@
+package org.fdcap.agent.instrumentation;
+
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+
+/**
+ * The fast path of {@link CallSiteSubstitution}: one pass of ASM over a class file that turns
+ * {@code invokevirtual java/io/RandomAccessFile.getFilePointer()J} (and {@code length()J},
+ * {@code setLength(J)V}, {@code java/io/FileDescriptor.sync()V} where those are native) into
+ * {@code invokestatic} of the {@code FdBridge} method of the same name, which takes the receiver
+ * as its first argument: the operand stack is the same before and after, so nothing else in the
+ * method changes (no frames, no max stack).
+ *
+ * <p>No type is resolved, which is what makes it cheap (Byte Buddy's {@code MemberSubstitution}
+ * describes the owner of every call in the class). So it only handles the exact owners; when a
+ * class calls a method of the same name and descriptor on a class of its own (perhaps a subclass
+ * of RandomAccessFile), or through {@code invokespecial}, it answers {@link #GENERAL} and the
+ * caller uses the general path.
+ */
+final class NativeCallRewriter {
+    /** The answer for a class the fast path cannot decide on. */
+    static final byte[] GENERAL = new byte[0];
+
+    private static final String RAF = "java/io/RandomAccessFile";
+    private static final String FD = "java/io/FileDescriptor";
+    private static final String BRIDGE = "org/fdcap/agent/bootstrap/FdBridge";
+
+    private final boolean nativeLength;
+    private final boolean nativeSetLength;
+    private final boolean nativeSync;
+
+    NativeCallRewriter(boolean nativeLength, boolean nativeSetLength, boolean nativeSync) {
+        this.nativeLength = nativeLength;
+        this.nativeSetLength = nativeSetLength;
+        this.nativeSync = nativeSync;
+    }
+
+    /** The rewritten class file; null when no call had to change; {@link #GENERAL} (see above). */
+    byte[] rewrite(byte[] classFile) {
+        ClassReader reader = new ClassReader(classFile);
+        ClassWriter writer = new ClassWriter(reader, 0);
+        Pass pass = new Pass(writer);
+        reader.accept(pass, 0);
+        if (pass.undecided) {
+            return GENERAL;
+        }
+        return pass.replaced == 0 ? null : writer.toByteArray();
+    }
+
+    /** The bridge method replacing a call to {@code name desc} (a RandomAccessFile method), or null. */
+    private String rafReplacement(String name, String desc) {
+        if (name.equals("getFilePointer") && desc.equals("()J")) {
+            return "(Ljava/io/RandomAccessFile;)J";
+        }
+        if (nativeLength && name.equals("length") && desc.equals("()J")) {
+            return "(Ljava/io/RandomAccessFile;)J";
+        }
+        if (nativeSetLength && name.equals("setLength") && desc.equals("(J)V")) {
+            return "(Ljava/io/RandomAccessFile;J)V";
+        }
+        return null;
+    }
+
+    /** Whether classes of {@code owner}'s package can be neither RandomAccessFile nor a subclass of it. */
+    private static boolean jdkOwner(String owner) {
+        return owner.startsWith("java/") || owner.startsWith("javax/") || owner.startsWith("jdk/")
+                || owner.startsWith("sun/") || owner.startsWith("com/sun/");
+    }
+
+    private final class Pass extends ClassVisitor {
+        int replaced;
+        boolean undecided;
+
+        Pass(ClassVisitor next) {
+            super(Opcodes.ASM9, next);
+        }
+
+        @Override
+        public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                String[] exceptions) {
+            return new MethodVisitor(Opcodes.ASM9, super.visitMethod(access, name, descriptor, signature, exceptions)) {
+                @Override
+                public void visitMethodInsn(int opcode, String owner, String name, String desc, boolean itf) {
+                    String replacement = rafReplacement(name, desc);
+                    if (replacement != null && !itf) {
+                        if (owner.equals(RAF) && opcode == Opcodes.INVOKEVIRTUAL) {
+                            replaced++;
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, replacement, false);
+                            return;
+                        }
+                        if (owner.equals(RAF) || !jdkOwner(owner)) {
+                            undecided = true; // super.getFilePointer(), or a call on a possible subclass
+                        }
+                    } else if (nativeSync && name.equals("sync") && desc.equals("()V") && owner.equals(FD)) {
+                        // FileDescriptor is final: the owner of a call to its sync() is itself.
+                        replaced++;
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, "sync", "(Ljava/io/FileDescriptor;)V", false);
+                        return;
+                    }
+                    super.visitMethodInsn(opcode, owner, name, desc, itf);
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package org.fdcap.agent.logging;
+
+import org.slf4j.Marker;
+import org.slf4j.event.Level;
+import org.slf4j.helpers.LegacyAbstractLogger;
+
+/** A logger of the agent: levels from the settings, events handed to Logback (configured on first use). */
+final class AgentLogger extends LegacyAbstractLogger {
+    private static final long serialVersionUID = 1L;
+
+    AgentLogger(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public boolean isTraceEnabled() {
+        return AgentLogConfigurator.enabled(Level.TRACE);
+    }
+
+    @Override
+    public boolean isDebugEnabled() {
+        return AgentLogConfigurator.enabled(Level.DEBUG);
+    }
+
+    @Override
+    public boolean isInfoEnabled() {
+        return AgentLogConfigurator.enabled(Level.INFO);
+    }
+
+    @Override
+    public boolean isWarnEnabled() {
+        return AgentLogConfigurator.enabled(Level.WARN);
+    }
+
+    @Override
+    public boolean isErrorEnabled() {
+        return AgentLogConfigurator.enabled(Level.ERROR);
+    }
+
+    @Override
+    protected String getFullyQualifiedCallerName() {
+        return AgentLogger.class.getName();
+    }
+
+    @Override
+    protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] arguments,
+            Throwable throwable) {
+        AgentLogConfigurator.logback().getLogger(name)
+                .log(marker, getFullyQualifiedCallerName(), level.toInt(), pattern, arguments, throwable);
+    }
+}

@@ -1,0 +1,88 @@
+package org.fdcap.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.FileDescriptor;
+import java.lang.ref.ReferenceQueue;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ManagedTableTest {
+    private final ReferenceQueue<FileDescriptor> queue = new ReferenceQueue<>();
+
+    private ManagedFd record(FileDescriptor fdo, long ino) {
+        return new ManagedFd(fdo, queue, new NativeCalls.FdInfo(0, 1, ino, true), true);
+    }
+
+    @Test
+    void findsEveryRecordByItsDescriptorObjectAndNothingElse() {
+        ManagedTable table = new ManagedTable();
+        List<FileDescriptor> fdos = new ArrayList<>();
+        List<ManagedFd> records = new ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            FileDescriptor fdo = new FileDescriptor();
+            fdos.add(fdo);
+            records.add(record(fdo, i));
+            table.add(records.get(i));
+        }
+
+        for (int i = 0; i < fdos.size(); i++) {
+            assertSame(records.get(i), table.get(fdos.get(i)));
+        }
+        assertNull(table.get(new FileDescriptor()));
+        assertEquals(5_000, table.size());
+    }
+
+    @Test
+    void removedRecordsAreGoneAndTheOthersStillFoundAcrossRebuilds() {
+        ManagedTable table = new ManagedTable();
+        List<FileDescriptor> fdos = new ArrayList<>();
+        List<ManagedFd> records = new ArrayList<>();
+        for (int round = 0; round < 20; round++) {
+            for (int i = 0; i < 500; i++) {
+                FileDescriptor fdo = new FileDescriptor();
+                ManagedFd m = record(fdo, fdos.size());
+                fdos.add(fdo);
+                records.add(m);
+                table.add(m);
+            }
+            // remove every other live record: tombstones, then rebuilds as the table fills
+            for (int i = round * 500; i < records.size(); i += 2) {
+                if (records.get(i) != null) {
+                    assertTrue(table.remove(records.get(i)));
+                    assertFalse(table.remove(records.get(i)));
+                    records.set(i, null);
+                }
+            }
+        }
+
+        int live = 0;
+        for (int i = 0; i < fdos.size(); i++) {
+            if (records.get(i) == null) {
+                assertNull(table.get(fdos.get(i)));
+            } else {
+                assertSame(records.get(i), table.get(fdos.get(i)));
+                live++;
+            }
+        }
+        assertEquals(live, table.size());
+        AtomicInteger seen = new AtomicInteger();
+        table.forEach(m -> seen.incrementAndGet());
+        assertEquals(live, seen.get());
+    }
+
+    @Test
+    void aRecordKnowsItsFileByDeviceAndInode() {
+        ManagedFd m = record(new FileDescriptor(), 42);
+
+        assertTrue(m.isFile(1, 42));
+        assertFalse(m.isFile(1, 43));
+        assertFalse(m.isFile(2, 42));
+    }
+}

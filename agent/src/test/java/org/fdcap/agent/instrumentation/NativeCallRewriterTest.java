@@ -1,0 +1,128 @@
+package org.fdcap.agent.instrumentation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NativeCallRewriterTest {
+    private static final NativeCallRewriter JDK17 = new NativeCallRewriter(true, true, true);
+    private static final NativeCallRewriter JDK25 = new NativeCallRewriter(false, false, false);
+
+    /** A class {@code t.C} with one static method {@code m(arg)} that makes one call and returns. */
+    private static byte[] classCalling(int opcode, String owner, String name, String desc, String argType,
+            String returnDesc, int returnOp) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "t/C", null, "java/lang/Object", null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "m",
+                "(L" + argType + ";)" + returnDesc, null, new String[] {"java/io/IOException"});
+        mv.visitCode();
+        mv.visitVarInsn(Opcodes.ALOAD, 0);
+        if (desc.equals("(J)V")) {
+            mv.visitLdcInsn(7L);
+        }
+        mv.visitMethodInsn(opcode, owner, name, desc, false);
+        mv.visitInsn(returnOp);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    /** Every method call in a class file, as "opcode owner.name desc". */
+    private static List<String> calls(byte[] classFile) {
+        List<String> calls = new ArrayList<>();
+        new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitMethodInsn(int op, String owner, String n, String d, boolean itf) {
+                        calls.add(op + " " + owner + "." + n + " " + d);
+                    }
+                };
+            }
+        }, 0);
+        return calls;
+    }
+
+    @Test
+    void getFilePointerOnRandomAccessFileBecomesTheBridgeCall() {
+        byte[] in = classCalling(Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile", "getFilePointer", "()J",
+                "java/io/RandomAccessFile", "J", Opcodes.LRETURN);
+
+        byte[] out = JDK25.rewrite(in);
+
+        assertEquals(List.of(Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.getFilePointer"
+                + " (Ljava/io/RandomAccessFile;)J"), calls(out));
+    }
+
+    @Test
+    void lengthSetLengthAndSyncAreRewrittenOnlyWhereNative() {
+        byte[] length = classCalling(Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile", "length", "()J",
+                "java/io/RandomAccessFile", "J", Opcodes.LRETURN);
+        byte[] setLength = classCalling(Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile", "setLength", "(J)V",
+                "java/io/RandomAccessFile", "V", Opcodes.RETURN);
+        byte[] sync = classCalling(Opcodes.INVOKEVIRTUAL, "java/io/FileDescriptor", "sync", "()V",
+                "java/io/FileDescriptor", "V", Opcodes.RETURN);
+
+        assertEquals(List.of(Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.length"
+                + " (Ljava/io/RandomAccessFile;)J"), calls(JDK17.rewrite(length)));
+        assertEquals(List.of(Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.setLength"
+                + " (Ljava/io/RandomAccessFile;J)V"), calls(JDK17.rewrite(setLength)));
+        assertEquals(List.of(Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.sync"
+                + " (Ljava/io/FileDescriptor;)V"), calls(JDK17.rewrite(sync)));
+        assertNull(JDK25.rewrite(length));
+        assertNull(JDK25.rewrite(setLength));
+        assertNull(JDK25.rewrite(sync));
+    }
+
+    @Test
+    void aSameNamedMethodOfAJdkClassIsLeftAlone() {
+        byte[] in = classCalling(Opcodes.INVOKEVIRTUAL, "java/io/File", "length", "()J", "java/io/File", "J",
+                Opcodes.LRETURN);
+
+        assertNull(JDK17.rewrite(in));
+    }
+
+    @Test
+    void aCallOnAProgramClassOrThroughSuperIsLeftToTheGeneralPath() {
+        byte[] possibleSubclass = classCalling(Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
+                "com/example/MyFile", "J", Opcodes.LRETURN);
+        byte[] superCall = classCalling(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", "getFilePointer", "()J",
+                "java/io/RandomAccessFile", "J", Opcodes.LRETURN);
+
+        assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(possibleSubclass));
+        assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(superCall));
+    }
+
+    @Test
+    void theRewrittenClassVerifiesAndCallsThroughTheBridge(@TempDir Path dir) throws Exception {
+        byte[] out = JDK25.rewrite(classCalling(Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile", "getFilePointer",
+                "()J", "java/io/RandomAccessFile", "J", Opcodes.LRETURN));
+        Class<?> c = new ClassLoader(getClass().getClassLoader()) {
+            Class<?> define() {
+                return defineClass("t.C", out, 0, out.length);
+            }
+        }.define();
+        Path file = dir.resolve("f");
+        Files.write(file, new byte[] {1, 2, 3});
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+            raf.seek(2);
+
+            assertEquals(2L, c.getMethod("m", RandomAccessFile.class).invoke(null, raf));
+        }
+    }
+}
