@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.fdcap.agent.ops.Events;
 import org.fdcap.core.FdBinding;
 import org.fdcap.core.FsHandle;
 
@@ -33,6 +34,11 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
     boolean closePinned;
     /** Pinned for good (the descriptor escaped, or the file is locked). */
     private final AtomicBoolean pinnedForGood = new AtomicBoolean();
+    /** Where the file was opened ({@code fdcap.leaks=true} only), else null. */
+    Throwable openedAt;
+    /** Restores so far, and the thread of the last one: tells a timed pin whether it restored (JFR only). */
+    private volatile int restores;
+    private volatile Thread restoredBy;
 
     ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue, String path, NativeCalls.FdInfo info,
             boolean ownsCleanable) {
@@ -42,6 +48,16 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         this.dev = info.dev;
         this.ino = info.ino;
         this.ownsCleanable = ownsCleanable;
+    }
+
+    /** A marker for a descriptor object seen and not managed (attach mode): it is not looked at again. */
+    ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue) {
+        super(fdo, queue);
+        this.hash = System.identityHashCode(fdo);
+        this.path = null;
+        this.dev = -1;
+        this.ino = -1;
+        this.ownsCleanable = false;
     }
 
     // ---- FdBinding: called by the tracker, which holds the handle to itself ----
@@ -65,7 +81,13 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         if (current != fd) {
             throw new IOException("the descriptor was changed behind fdcap's back: " + path);
         }
-        JdkAccess.close(fdo);
+        if (Events.suspendEnabled()) {
+            Object event = Events.beginSuspend();
+            JdkAccess.close(fdo);
+            Events.commitSuspend(event, path, ManagedFiles.suspendReason(), fd);
+        } else {
+            JdkAccess.close(fdo);
+        }
         suspended = true;
     }
 
@@ -80,6 +102,8 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
             JdkAccess.registerCleanup(fdo);
         }
         suspended = false;
+        restoredBy = Thread.currentThread();
+        restores++; // only ever written by the thread holding the handle busy
     }
 
     // ---- pins ----
@@ -91,11 +115,25 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
             return null;
         }
         try {
-            h.acquire();
+            acquire(h, "use");
             return this;
         } catch (IllegalStateException closedMeanwhile) {
             return null;
         }
+    }
+
+    /** {@code h.acquire()}, recording a JFR restore event when one is wanted and this thread restores. */
+    int acquire(FsHandle h, String reason) throws IOException {
+        if (!Events.restoreEnabled() || !suspended) {
+            return h.acquire();
+        }
+        int before = restores;
+        Object event = Events.beginRestore();
+        int fd = h.acquire();
+        if (restores != before && restoredBy == Thread.currentThread()) {
+            Events.commitRestore(event, path, reason, fd);
+        }
+        return fd;
     }
 
     void unpin() {
