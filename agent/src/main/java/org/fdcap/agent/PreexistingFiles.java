@@ -86,14 +86,17 @@ final class PreexistingFiles {
      * of such a file would drop the lock, so none of them is ever suspended.
      */
     Set<String> lockedByThisProcess() {
-        Set<String> out = new HashSet<>();
-        String pid = Long.toString(ProcessHandle.current().pid());
-        List<String> lines;
         try {
-            lines = Files.readAllLines(Path.of("/proc/locks"));
+            return lockedBy(Files.readAllLines(Path.of("/proc/locks")), ProcessHandle.current().pid());
         } catch (IOException | RuntimeException e) {
-            return out;
+            return new HashSet<>();
         }
+    }
+
+    /** The {@code dev:ino} of the files locked by process {@code pid}, from the lines of /proc/locks. */
+    static Set<String> lockedBy(List<String> lines, long processId) {
+        Set<String> out = new HashSet<>();
+        String pid = Long.toString(processId);
         // "1: POSIX  ADVISORY  WRITE 4242 08:01:1234567 0 EOF" ("-> " prefixes blocked waiters)
         for (String line : lines) {
             String[] f = line.replace("->", "").trim().split("\\s+");

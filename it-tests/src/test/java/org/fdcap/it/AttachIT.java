@@ -56,11 +56,13 @@ class AttachIT {
 
         boolean warns = Runtime.version().feature() >= 21;
         assertEquals(warns, r.err.contains(DYNAMIC_LOAD_WARNING), r::toString);
-        // JDK 17 also warns that class data sharing is now limited (the agent's bridge was appended
-        // to the boot class path at run time); JDK 21+ warns about the dynamic load.
-        String rest = r.errWithoutStats().replaceAll("(?m)^WARNING: .*\\R", "").replace("OpenJDK 64-Bit Server VM"
-                + " warning: Sharing is only supported for boot loader classes because bootstrap classpath has been"
-                + " appended\n", "");
+        // The JVM warns that class data sharing is now limited (the agent's bridge was appended to
+        // the boot class path at run time); JDK 21+ also warns about the dynamic load (JEP 451).
+        String rest = r.errWithoutStats()
+                .replaceAll("(?m)^WARNING: (A Java agent has been loaded dynamically|If a serviceability tool"
+                        + "|Dynamic loading of agents will be disallowed).*\\R", "")
+                .replace("OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because"
+                        + " bootstrap classpath has been appended\n", "");
         assertEquals("", rest, r::toString);
     }
 
