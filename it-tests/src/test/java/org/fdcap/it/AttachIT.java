@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.fdcap.it.scenarios.OpsTarget;
 import org.junit.jupiter.api.Test;
@@ -26,6 +28,8 @@ class AttachIT {
         child.send("go");
         child.awaitOutput("idle");
         ChildJvm.Result status = AgentCli.run("status", pid, "--files");
+        long lockedInode = (Long) Files.getAttribute(ChildJvm.WORK.resolve("attach-capped").resolve("f1"), "unix:ino");
+        List<String> locks = Files.readAllLines(Path.of("/proc/locks"));
         ChildJvm.Result again = AgentCli.run("attach", pid, "max=200");
         child.send("exit");
         ChildJvm.Result r = child.finish();
@@ -49,7 +53,11 @@ class AttachIT {
         Path dir = ChildJvm.WORK.resolve("attach-capped");
         // Opened before the attach (a RandomAccessFile and a FileChannel), adopted on their next use.
         assertTrue(status.out.contains("    " + dir.resolve("f0") + " ["), status::toString);
-        assertTrue(status.out.contains("    " + dir.resolve("f1") + " ["), status::toString);
+
+        // f1 was locked before the attach: adopted, but never suspended (that would drop the lock).
+        assertTrue(locks.stream().anyMatch(l -> l.matches(".* POSIX +ADVISORY +WRITE +" + pid + " +[0-9a-f]+:[0-9a-f]+:"
+                + lockedInode + " .*")), locks::toString);
+        assertTrue(status.out.contains("    " + dir.resolve("f1") + " [open, pinned]"), status::toString);
 
         assertEquals(1, again.exit, again::toString);
         assertTrue(again.err.startsWith("fdcap: JVM " + pid + " already runs the fdcap agent"), again::toString);

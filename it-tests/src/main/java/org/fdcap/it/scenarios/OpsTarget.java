@@ -21,9 +21,11 @@ import java.util.zip.CRC32;
  * <p>Usage: {@code OpsTarget workDir before after interactive|batch close|keep}. Interactive: prints
  * {@code ready} after phase 1 and {@code idle} after phase 2, each time waiting for a line on
  * stdin before going on. {@code close} closes every file at the end; {@code keep} exits with them
- * open.
+ * open. With two files or more, file 1 (a FileChannel) is locked from phase 1 to the end.
  */
 public final class OpsTarget {
+    private static java.nio.channels.FileLock lock;
+
     private OpsTarget() {
     }
 
@@ -36,6 +38,11 @@ public final class OpsTarget {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         List<Object> files = new ArrayList<>();
         open(dir, files, 0, before);
+        if (before > 1) {
+            // Held to the end: closing any descriptor of f1 would drop it (POSIX), so it shows whether
+            // f1 was ever suspended.
+            lock = ((FileChannel) files.get(1)).lock();
+        }
         if (interactive) {
             System.out.println("ready");
             in.readLine();
