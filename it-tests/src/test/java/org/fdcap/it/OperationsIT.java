@@ -24,6 +24,9 @@ class OperationsIT {
     private static final List<String> GAUGES_AND_COUNTERS = List.of("capacity", "open", "suspended", "pinned",
             "unsuspendable", "uses", "suspensions", "errors", "overshoots");
 
+    private static final Pattern STATS_LINE = Pattern.compile("(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} fdcap INFO +"
+            + "\\[fdcap-stats\\] stats: capacity=\\d+ active=\\d+ .* suspensions=(\\d+) errors=0 overshoots=0$");
+
     @Test
     void theStatusCommandReadsTheMBeanAndAgreesWithTheExitLine() throws Exception {
         ChildJvm.Running child = ChildJvm.of(OpsTarget.class, "ops-status", "20", "300", "interactive", "keep")
@@ -64,17 +67,13 @@ class OperationsIT {
         child.awaitOutput("ready");
         child.send("go");
         child.awaitOutput("idle");
-        Pattern line = Pattern.compile("(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} fdcap INFO +\\[fdcap-stats\\] stats: "
-                + "capacity=\\d+ active=\\d+ .* suspensions=(\\d+) errors=0 overshoots=0$");
+        // Lines counted now may predate the end of the work; wait for two logged after it.
+        int before = count(child.errSoFar());
         long start = System.nanoTime();
         int seen = 0;
         while (System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
-            Matcher m = line.matcher(child.errSoFar());
-            seen = 0;
-            while (m.find()) {
-                seen++;
-            }
-            if (seen >= 3) {
+            seen = count(child.errSoFar());
+            if (seen >= before + 2) {
                 break;
             }
             Thread.sleep(50);
@@ -83,8 +82,8 @@ class OperationsIT {
         ChildJvm.Result r = child.finish();
 
         assertEquals(0, r.exit, r::toString);
-        assertTrue(seen >= 3, r::toString);
-        Matcher m = line.matcher(r.err);
+        assertTrue(seen >= before + 2 && seen >= 3, r::toString);
+        Matcher m = STATS_LINE.matcher(r.err);
         long last = -1;
         while (m.find()) {
             last = Long.parseLong(m.group(1));
@@ -179,6 +178,15 @@ class OperationsIT {
 
         assertEquals(0, r.exit, r::toString);
         assertEquals("", r.errWithoutStats(), r::toString);
+    }
+
+    private static int count(String err) {
+        Matcher m = STATS_LINE.matcher(err);
+        int n = 0;
+        while (m.find()) {
+            n++;
+        }
+        return n;
     }
 
     /** The text from {@code header} to the next report entry. */
