@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -27,7 +28,7 @@ public final class AgentConfig {
 
     static final String PREFIX = "fdcap.";
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
@@ -39,6 +40,9 @@ public final class AgentConfig {
     private final Path logFile;
     private final boolean statsAtExit;
     private final boolean enabled;
+    private final Duration statsInterval;
+    private final boolean leaks;
+    private final boolean jmx;
 
     private AgentConfig(Map<String, String> v) throws ConfigException {
         enabled = parseBoolean(v, "enabled", true);
@@ -61,6 +65,9 @@ public final class AgentConfig {
             throw bad("stats", v.get("stats"), "none or exit (print the tracker's counters to stderr at exit)");
         }
         statsAtExit = stats.equals("exit");
+        statsInterval = v.containsKey("stats.interval") ? interval(v.get("stats.interval")) : null;
+        leaks = parseBoolean(v, "leaks", false);
+        jmx = parseBoolean(v, "jmx", true);
     }
 
     /**
@@ -143,6 +150,21 @@ public final class AgentConfig {
         return statsAtExit;
     }
 
+    /** How often a one-line summary of the stats is logged, or null for never ({@code fdcap.stats.interval}). */
+    public Duration statsInterval() {
+        return statsInterval;
+    }
+
+    /** Whether opening stacks are recorded and files never closed are reported ({@code fdcap.leaks}). */
+    public boolean leaks() {
+        return leaks;
+    }
+
+    /** Whether the {@code org.fdcap:type=Tracker} MBean is registered ({@code fdcap.jmx}). */
+    public boolean jmx() {
+        return jmx;
+    }
+
     /** Compiles {@link #include()} and {@link #exclude()} into one predicate on absolute paths. */
     public PathFilter pathFilter() {
         return new PathFilter(matchers(include), matchers(exclude));
@@ -152,7 +174,9 @@ public final class AgentConfig {
     public String toString() {
         return "max=" + (max == null ? "auto" : max) + " reserve=" + reserve + " include=" + include + " exclude="
                 + exclude + " unlinked.dir=" + unlinkedDir + " log.level=" + logLevel + " log.file="
-                + (logFile == null ? "stderr" : logFile) + " stats=" + (statsAtExit ? "exit" : "none");
+                + (logFile == null ? "stderr" : logFile) + " stats=" + (statsAtExit ? "exit" : "none")
+                + (statsInterval == null ? "" : " stats.interval=" + statsInterval.toMillis() + "ms") + " leaks=" + leaks
+                + " jmx=" + jmx;
     }
 
     /** Which absolute paths the agent manages. */
@@ -240,6 +264,22 @@ public final class AgentConfig {
             return false;
         }
         throw bad(key, raw, "true or false");
+    }
+
+    /** A duration such as {@code 30s}, {@code 500ms}, {@code 5m} or {@code 1h}; a bare number is seconds. */
+    private static Duration interval(String raw) throws ConfigException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h)?")
+                .matcher(raw.trim().toLowerCase(Locale.ROOT));
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            Duration d = unit.equals("ms") ? Duration.ofMillis(n) : unit.equals("s") ? Duration.ofSeconds(n)
+                    : unit.equals("m") ? Duration.ofMinutes(n) : Duration.ofHours(n);
+            if (d.toMillis() >= 10) {
+                return d;
+            }
+        }
+        throw bad("stats.interval", raw, "a duration of at least 10ms such as 30s, 500ms, 5m or 1h");
     }
 
     private static Path directory(String raw) throws ConfigException {

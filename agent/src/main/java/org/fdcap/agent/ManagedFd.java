@@ -6,6 +6,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import org.fdcap.agent.ops.Events;
 import org.fdcap.core.FdBinding;
 import org.fdcap.core.FsHandle;
 
@@ -34,6 +35,11 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
     private static final int OWNS_CLEANABLE = 1 << 5;
 
     private static final VarHandle FLAGS;
+    /**
+     * The handle {@link #attach} restored last on this thread, set only while JFR restore events
+     * are enabled: tells a timed {@link #acquire} whether it was this thread that restored.
+     */
+    private static final ThreadLocal<ManagedFd> RESTORED_HERE = new ThreadLocal<>();
 
     static {
         try {
@@ -80,6 +86,17 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         return h == null ? "(a file being registered)" : h.path();
     }
 
+    /**
+     * A marker for a descriptor object seen and not managed (attach mode): it is not looked at
+     * again. It never gets a handle.
+     */
+    ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue) {
+        super(fdo, queue);
+        this.hash = System.identityHashCode(fdo);
+        this.fileKey = 0;
+        this.flags = 0;
+    }
+
     // ---- FdBinding: called by the tracker, which holds the handle to itself ----
 
     /**
@@ -112,7 +129,13 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         if (current != fd) {
             throw new IOException("the descriptor was changed behind fdcap's back: " + path());
         }
-        JdkAccess.close(fdo);
+        if (Events.suspendEnabled()) {
+            Object event = Events.beginSuspend();
+            JdkAccess.close(fdo);
+            Events.commitSuspend(event, path(), ManagedFiles.suspendReason(), fd);
+        } else {
+            JdkAccess.close(fdo);
+        }
         set(SUSPENDED);
     }
 
@@ -127,6 +150,9 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
             JdkAccess.registerCleanup(fdo);
         }
         clear(SUSPENDED);
+        if (Events.restoreEnabled()) {
+            RESTORED_HERE.set(this);
+        }
     }
 
     // ---- states ----
@@ -195,11 +221,26 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
             return null;
         }
         try {
-            h.acquire();
+            acquire(h, "use");
             return this;
         } catch (IllegalStateException closedMeanwhile) {
             return null;
         }
+    }
+
+    /** {@code h.acquire()}, recording a JFR restore event when one is wanted and this thread restores. */
+    int acquire(FsHandle h, String reason) throws IOException {
+        if (!Events.restoreEnabled() || !isSuspended()) {
+            return h.acquire();
+        }
+        RESTORED_HERE.remove();
+        Object event = Events.beginRestore();
+        int fd = h.acquire();
+        if (RESTORED_HERE.get() == this) {
+            Events.commitRestore(event, path(), reason, fd);
+        }
+        RESTORED_HERE.remove();
+        return fd;
     }
 
     void unpin() {

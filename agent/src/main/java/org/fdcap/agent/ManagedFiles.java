@@ -6,9 +6,14 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.ref.ReferenceQueue;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.ops.LeakLog;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.FsHandle;
 import org.slf4j.Logger;
@@ -36,7 +41,13 @@ final class ManagedFiles implements FdBridge.Hooks {
      * room): an open that the tracker's own work triggers on this thread (a log file, say) is
      * then left alone instead of re-entering the tracker. The hot path (pin/unpin) never needs it.
      */
-    private static final ThreadLocal<boolean[]> IN_TRACKER = ThreadLocal.withInitial(() -> new boolean[1]);
+    private static final ThreadLocal<int[]> IN_TRACKER = ThreadLocal.withInitial(() -> new int[1]);
+    /** What this thread is doing inside the tracker (IN_TRACKER), for the reason of a suspension. */
+    private static final int OUTSIDE = 0;
+    private static final int ADOPTING = 1;
+    private static final int MAKING_ROOM = 2;
+    /** Looking at a descriptor object opened before the attach (may load a class: no re-entry). */
+    private static final int INSPECTING = 3;
 
     private final FdTracker tracker;
     private final AgentConfig.PathFilter filter;
@@ -45,11 +56,28 @@ final class ManagedFiles implements FdBridge.Hooks {
     private final ReferenceQueue<FileDescriptor> collected = new ReferenceQueue<>();
     /** Files (dev, ino) locked by this process: none of their descriptors is suspended again. */
     private final Set<String> lockedInodes = ConcurrentHashMap.newKeySet();
+    /** Records opening stacks and reports leaks ({@code fdcap.leaks=true}); null when off. */
+    private final LeakLog leaks;
+    /** Where each managed file was opened, kept only when {@link #leaks} is on (not in ManagedFd: its size). */
+    private final Map<ManagedFd, Throwable> openedAt = new ConcurrentHashMap<>();
+    /** Attached to a running JVM: files opened before are unknown, and adopted on their next use. */
+    private final PreexistingFiles preexisting;
 
-    ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar) {
+    /**
+     * @param leaks the leak log, or null (no stack is captured then)
+     * @param adoptOnUse whether descriptor objects never seen opening are adopted when used
+     *     (the agent was attached to a running JVM)
+     */
+    ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar, LeakLog leaks,
+            boolean adoptOnUse) {
         this.tracker = tracker;
         this.filter = filter;
         this.agentJar = agentJar;
+        this.leaks = leaks;
+        this.preexisting = adoptOnUse ? new PreexistingFiles() : null;
+        if (preexisting != null) {
+            lockedInodes.addAll(preexisting.lockedByThisProcess());
+        }
     }
 
     FdTracker tracker() {
@@ -76,13 +104,14 @@ final class ManagedFiles implements FdBridge.Hooks {
         }
     }
 
-    private void register(FileDescriptor fdo, String name, boolean ownsCleanable) {
+    /** Manages {@code fdo} when it should be; returns what is now managed, or null. */
+    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable) {
         if (name == null || managed.get(fdo) != null) {
-            return;
+            return null;
         }
         int fd = JdkAccess.get(fdo);
         if (fd < 0) {
-            return;
+            return null;
         }
         try {
             File file = new File(name).getAbsoluteFile();
@@ -90,31 +119,84 @@ final class ManagedFiles implements FdBridge.Hooks {
             Path path = ProgramPath.of(file.getPath(), file.toPath());
             String absolute = path.toString();
             if (absolute.equals(agentJar) || !filter.test(path)) {
-                return;
+                return null;
             }
             NativeCalls.FdInfo info = NativeCalls.inspect(fd);
             if (info == null || !info.regular) {
-                return;
+                return null;
             }
-            boolean[] inTracker = IN_TRACKER.get();
-            if (inTracker[0]) {
-                return;
+            int[] inTracker = IN_TRACKER.get();
+            if (inTracker[0] != OUTSIDE) {
+                return null;
             }
-            inTracker[0] = true;
+            inTracker[0] = ADOPTING;
             ManagedFd m;
             try {
                 m = new ManagedFd(fdo, collected, info, ownsCleanable);
+                if (leaks != null) {
+                    openedAt.put(m, leaks.openedHere());
+                }
                 m.handle = tracker.adopt(fd, path, info.flags, m);
             } finally {
-                inTracker[0] = false;
+                inTracker[0] = OUTSIDE;
             }
             managed.add(m);
             if (!lockedInodes.isEmpty() && lockedInodes.contains(inodeKey(info.dev, info.ino))) {
                 m.pinForGood();
             }
+            return m;
         } catch (IOException | RuntimeException e) {
             LOG.debug("not managing {}: {}", name, e.toString());
+            return null;
         }
+    }
+
+    /** Why a suspension is happening on this thread now (for the JFR event): open, os-limit or restore. */
+    static String suspendReason() {
+        int doing = IN_TRACKER.get()[0];
+        return doing == ADOPTING ? "open" : doing == MAKING_ROOM ? "os-limit" : "restore";
+    }
+
+    /**
+     * Attach mode: a descriptor object used but never seen opening (opened before the agent was
+     * loaded). Adopted when it belongs to a RandomAccessFile or a FileChannel.open channel on a
+     * file the agent would manage; otherwise remembered as not managed.
+     */
+    private ManagedFd adoptOnUse(FileDescriptor fdo) {
+        int[] inTracker = IN_TRACKER.get();
+        if (inTracker[0] != OUTSIDE) {
+            return null; // the agent's own work (class loading from its jar, say): leave it alone
+        }
+        synchronized (preexisting) {
+            ManagedFd m = managed.get(fdo);
+            if (m != null) {
+                return m;
+            }
+            PreexistingFiles.Owner owner;
+            inTracker[0] = INSPECTING;
+            try {
+                owner = preexisting.owner(fdo);
+            } finally {
+                inTracker[0] = OUTSIDE;
+            }
+            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable);
+            if (m == null && JdkAccess.get(fdo) >= 0) {
+                managed.add(new ManagedFd(fdo, collected));
+            }
+            return m;
+        }
+    }
+
+    /** The managed files still open or suspended (for the leak report at exit). */
+    List<LeakLog.OpenFile> stillOpen() {
+        List<LeakLog.OpenFile> out = new ArrayList<>();
+        managed.forEach(m -> {
+            if (m.handle != null && !m.isClosing() && !m.isClosedBehind() && m.get() != null) {
+                out.add(new LeakLog.OpenFile(m.path(), openedAt.get(m), m.isSuspended()));
+            }
+        });
+        out.sort(Comparator.comparing(LeakLog.OpenFile::path));
+        return out;
     }
 
     // ---- operations ----
@@ -122,6 +204,9 @@ final class ManagedFiles implements FdBridge.Hooks {
     @Override
     public Object enter(FileDescriptor fdo) throws IOException {
         ManagedFd m = managed.get(fdo);
+        if (m == null && preexisting != null) {
+            m = adoptOnUse(fdo);
+        }
         return m == null ? null : m.pin();
     }
 
@@ -175,7 +260,7 @@ final class ManagedFiles implements FdBridge.Hooks {
             return m;
         }
         try {
-            m.handle.acquire();
+            m.acquire(m.handle, "close");
             m.closePinned(true);
         } catch (IOException | IllegalStateException e) {
             // Suspended and not restorable: the JDK's close then finds -1 and closes nothing.
@@ -193,6 +278,9 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     /** The tracker forgets {@code m}; {@code pinned}: the caller holds a pin on it. */
     private void forget(ManagedFd m, boolean pinned) {
+        if (leaks != null) {
+            openedAt.remove(m);
+        }
         FsHandle h = m.handle;
         try {
             if (pinned) {
@@ -212,6 +300,13 @@ final class ManagedFiles implements FdBridge.Hooks {
         ManagedFd m = managed.get(fdo);
         if (m != null) {
             m.pinForGood();
+        } else if (preexisting != null && JdkAccess.get(fdo) >= 0) {
+            // Opened before the attach and escaping now: never adopt it.
+            synchronized (preexisting) {
+                if (managed.get(fdo) == null) {
+                    managed.add(new ManagedFd(fdo, collected));
+                }
+            }
         }
     }
 
@@ -265,15 +360,15 @@ final class ManagedFiles implements FdBridge.Hooks {
                 || message.contains("Too many open files in system"))) {
             return false;
         }
-        boolean[] inTracker = IN_TRACKER.get();
-        if (inTracker[0]) {
+        int[] inTracker = IN_TRACKER.get();
+        if (inTracker[0] != OUTSIDE) {
             return false;
         }
-        inTracker[0] = true;
+        inTracker[0] = MAKING_ROOM;
         try {
             return makeRoom(HEADROOM);
         } finally {
-            inTracker[0] = false;
+            inTracker[0] = OUTSIDE;
         }
     }
 
@@ -313,6 +408,9 @@ final class ManagedFiles implements FdBridge.Hooks {
         managed.remove(m);
         if (m.handle == null || !m.startClosing()) {
             return;
+        }
+        if (leaks != null && !m.isClosedBehind()) {
+            leaks.collected(m.path(), openedAt.get(m));
         }
         FsHandle h = m.handle;
         if (h.isSuspended()) {

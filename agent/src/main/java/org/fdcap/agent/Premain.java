@@ -9,7 +9,7 @@ import java.security.CodeSource;
 import java.util.jar.JarFile;
 
 /**
- * The agent's entry point ({@code Premain-Class} and {@code Agent-Class}), loaded by the system
+ * The agent's entry point ({@code Premain-Class}, {@code Agent-Class} and {@code Main-Class}), loaded by the system
  * class loader from the root of {@code fdcap-agent.jar}.
  *
  * <p>It does as little as possible: appends the agent jar to the bootstrap class path (so the
@@ -22,6 +22,7 @@ public final class Premain {
     private static final String LOADER = "org.fdcap.agent.bootstrap.AgentClassLoader";
     private static final String BRIDGE = "org.fdcap.agent.bootstrap.FdBridge";
     private static final String INSTALLER = "org.fdcap.agent.Installer";
+    private static final String CLI = "org.fdcap.agent.ops.Cli";
 
     private Premain() {
     }
@@ -34,6 +35,18 @@ public final class Premain {
     /** Called by the JVM when the agent is attached to a running JVM. */
     public static void agentmain(String args, Instrumentation inst) {
         start(args, inst);
+    }
+
+    /**
+     * {@code java -jar fdcap-agent.jar ...}: the command line (attach, status, usage), run by
+     * {@code org.fdcap.agent.ops.Cli} from the agent's own class loader.
+     */
+    public static void main(String[] args) throws Exception {
+        File jar = ownJar();
+        ClassLoader cli = (ClassLoader) Class.forName(LOADER, true, Premain.class.getClassLoader())
+                .getConstructor(File.class, ClassLoader.class)
+                .newInstance(jar, Premain.class.getClassLoader());
+        Class.forName(CLI, true, cli).getMethod("run", File.class, String[].class).invoke(null, jar, args);
     }
 
     private static void start(String args, Instrumentation inst) {

@@ -103,4 +103,33 @@ class AgentConfigTest {
     void logFileMustBeInAnExistingDirectory() {
         assertThrows(ConfigException.class, () -> AgentConfig.parse("log.file=/no/such/dir/x.log", props()));
     }
+
+    @Test
+    void operabilitySettingsDefaultToJmxOnlyAndParseDurations() throws Exception {
+        AgentConfig off = AgentConfig.parse(null, props());
+        AgentConfig on = AgentConfig.parse("stats.interval=500ms,leaks=true,jmx=false", props());
+
+        assertNull(off.statsInterval());
+        assertFalse(off.leaks());
+        assertTrue(off.jmx());
+        assertEquals(java.time.Duration.ofMillis(500), on.statsInterval());
+        assertTrue(on.leaks());
+        assertFalse(on.jmx());
+        assertEquals(java.time.Duration.ofSeconds(30),
+                AgentConfig.parse(null, props("fdcap.stats.interval", "30s")).statsInterval());
+        assertEquals(java.time.Duration.ofSeconds(45),
+                AgentConfig.parse(null, props("fdcap.stats.interval", "45")).statsInterval());
+        assertEquals(java.time.Duration.ofMinutes(5),
+                AgentConfig.parse(null, props("fdcap.stats.interval", "5m")).statsInterval());
+    }
+
+    @Test
+    void aBadIntervalOrLeaksValueNamesWhatIsAccepted() {
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("stats.interval=soon", props()));
+        assertEquals("invalid fdcap.stats.interval=soon: expected a duration of at least 10ms such as 30s, 500ms, 5m"
+                + " or 1h", e.getMessage());
+        assertThrows(ConfigException.class, () -> AgentConfig.parse("stats.interval=1ms", props()));
+        assertThrows(ConfigException.class, () -> AgentConfig.parse("leaks=yes", props()));
+        assertThrows(ConfigException.class, () -> AgentConfig.parse(null, props("fdcap.jmx", "maybe")));
+    }
 }

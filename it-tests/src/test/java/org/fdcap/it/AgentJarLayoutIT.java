@@ -33,6 +33,9 @@ class AgentJarLayoutIT {
             Attributes main = jar.getManifest().getMainAttributes();
             assertEquals("org.fdcap.agent.Premain", main.getValue("Premain-Class"));
             assertEquals("org.fdcap.agent.Premain", main.getValue("Agent-Class"));
+            // java -jar fdcap-agent.jar: the command line (attach, status) runs from inst/ too.
+            assertEquals("org.fdcap.agent.Premain", main.getValue("Main-Class"));
+            assertNotNull(jar.getEntry("inst/org/fdcap/agent/ops/Cli.classdata"));
             assertEquals("true", main.getValue("Can-Retransform-Classes"));
             assertEquals("true", main.getValue("Can-Redefine-Classes"));
         }

@@ -89,6 +89,11 @@ final class ChildJvm {
     }
 
     Result run() throws IOException, InterruptedException {
+        return start().finish();
+    }
+
+    /** Starts the child and returns at once; {@link Running#finish()} waits for it. */
+    Running start() throws IOException {
         assertTrue(Files.isRegularFile(AGENT), "the agent jar is missing: " + AGENT
                 + " (build it first: mvn -B -DskipTests package)");
         List<String> cmd = new ArrayList<>();
@@ -108,26 +113,86 @@ final class ChildJvm {
         cmd.addAll(programArgs);
         Files.createDirectories(WORK);
         Process p = new ProcessBuilder(cmd).directory(WORK.toFile()).start();
-        Gobbler out = new Gobbler(p.getInputStream());
-        Gobbler err = new Gobbler(p.getErrorStream());
-        out.start();
-        err.start();
-        int maxFds = 0;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        File fdDir = new File("/proc/" + p.pid() + "/fd");
-        while (!p.waitFor(2, TimeUnit.MILLISECONDS)) {
-            String[] fds = fdDir.list();
-            if (fds != null) {
-                maxFds = Math.max(maxFds, fds.length);
-            }
-            if (System.nanoTime() > deadline) {
-                p.destroyForcibly();
-                throw new AssertionError("child timed out after " + timeoutSeconds + "s: " + cmd);
+        return new Running(String.join(" ", cmd), p, timeoutSeconds);
+    }
+
+    /**
+     * A child still running: its real descriptor count is sampled from /proc/PID/fd every 2 ms
+     * until it ends; a test may wait for its output and write lines to its stdin meanwhile.
+     */
+    static final class Running {
+        private final String command;
+        private final Process process;
+        private final long deadline;
+        private final Gobbler out;
+        private final Gobbler err;
+        private final Thread sampler;
+        private volatile int maxFds;
+
+        private Running(String command, Process process, long timeoutSeconds) {
+            this.command = command;
+            this.process = process;
+            this.deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+            this.out = new Gobbler(process.getInputStream());
+            this.err = new Gobbler(process.getErrorStream());
+            out.start();
+            err.start();
+            File fdDir = new File("/proc/" + process.pid() + "/fd");
+            sampler = new Thread(() -> {
+                try {
+                    while (!process.waitFor(2, TimeUnit.MILLISECONDS)) {
+                        String[] fds = fdDir.list();
+                        if (fds != null) {
+                            maxFds = Math.max(maxFds, fds.length);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "fd-sampler");
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        /** Waits until the child's stdout contains {@code text}; fails if it ends or times out first. */
+        void awaitOutput(String text) throws InterruptedException {
+            while (!out.text().contains(text)) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    process.destroyForcibly();
+                    throw new AssertionError("the child never printed '" + text + "': " + command + "\n--- stdout\n"
+                            + out.text() + "\n--- stderr\n" + err.text());
+                }
+                Thread.sleep(10);
             }
         }
-        out.join();
-        err.join();
-        return new Result(String.join(" ", cmd), p.exitValue(), out.text(), err.text(), maxFds);
+
+        /** The child's stderr so far. */
+        String errSoFar() {
+            return err.text();
+        }
+
+        /** Writes one line to the child's stdin. */
+        void send(String line) throws IOException {
+            process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+        }
+
+        /** Waits for the child to end (killing it at the timeout). */
+        Result finish() throws InterruptedException {
+            long left = deadline - System.nanoTime();
+            if (!process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("child timed out: " + command + "\n--- stdout\n" + out.text());
+            }
+            sampler.join();
+            out.join();
+            err.join();
+            return new Result(command, process.exitValue(), out.text(), err.text(), maxFds);
+        }
     }
 
     /** What a child did. */

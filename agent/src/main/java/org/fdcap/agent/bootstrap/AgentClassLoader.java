@@ -40,7 +40,15 @@ public final class AgentClassLoader extends ClassLoader {
 
     /** Opens {@code agentJar} (sharing the JDK's cached descriptor for it) without verification. */
     public AgentClassLoader(File agentJar) throws IOException {
-        super("fdcap", null);
+        this(agentJar, null);
+    }
+
+    /**
+     * The same with another parent: the command line ({@code java -jar fdcap-agent.jar}) needs
+     * the system class loader's view, which alone sees {@code jdk.attach}.
+     */
+    public AgentClassLoader(File agentJar, ClassLoader parent) throws IOException {
+        super("fdcap", parent);
         this.jar = new JarFile(agentJar, false);
         URL url = agentJar.toURI().toURL();
         this.jarUrl = "jar:" + url.toExternalForm() + "!/";

@@ -57,6 +57,11 @@ public final class FdBridge {
         hooks = h;
     }
 
+    /** Whether an agent's hooks are installed (a second start of the agent in one JVM is refused). */
+    public static boolean installed() {
+        return hooks != null;
+    }
+
     /** Exit of {@code RandomAccessFile.open(String, int)}: a descriptor was opened. */
     public static void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode) {
         Hooks h = hooks;

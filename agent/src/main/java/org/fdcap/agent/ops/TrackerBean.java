@@ -1,0 +1,73 @@
+package org.fdcap.agent.ops;
+
+import org.fdcap.core.FdTracker;
+
+/** {@link TrackerMXBean} over the agent's tracker. */
+final class TrackerBean implements TrackerMXBean {
+    private final FdTracker tracker;
+
+    TrackerBean(FdTracker tracker) {
+        this.tracker = tracker;
+    }
+
+    @Override
+    public int getCapacity() {
+        return tracker.capacity();
+    }
+
+    @Override
+    public int getOpen() {
+        return tracker.stats().open();
+    }
+
+    @Override
+    public int getSuspended() {
+        return tracker.stats().suspended();
+    }
+
+    @Override
+    public int getPinned() {
+        return tracker.stats().pinned();
+    }
+
+    @Override
+    public int getUnsuspendable() {
+        return tracker.stats().unsuspendable();
+    }
+
+    @Override
+    public long getUses() {
+        return tracker.stats().uses();
+    }
+
+    @Override
+    public long getRestores() {
+        return tracker.stats().misses();
+    }
+
+    @Override
+    public long getSuspensions() {
+        return tracker.stats().suspensions();
+    }
+
+    @Override
+    public long getErrors() {
+        return tracker.stats().errors();
+    }
+
+    @Override
+    public long getOvershoots() {
+        return tracker.stats().overshoots();
+    }
+
+    @Override
+    public String getLastError() {
+        Throwable t = tracker.lastError();
+        return t == null ? "" : t.toString();
+    }
+
+    @Override
+    public String describe() {
+        return tracker.describe();
+    }
+}

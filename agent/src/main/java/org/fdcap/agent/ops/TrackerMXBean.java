@@ -1,0 +1,47 @@
+package org.fdcap.agent.ops;
+
+/**
+ * The agent's tracker as seen over JMX, registered as {@code org.fdcap:type=Tracker} in the
+ * platform MBean server. An MXBean: every attribute is a plain number or string, so a remote
+ * client (jconsole, VisualVM, {@code java -jar fdcap-agent.jar status}) needs no fdcap class.
+ *
+ * <p>Counters only grow; gauges describe the moment they are read. Attributes are read one after
+ * the other, not as one atomic snapshot.
+ */
+public interface TrackerMXBean {
+    /** The most descriptors the tracker lets be open at once (the cap less what it does not manage). */
+    int getCapacity();
+
+    /** Managed files holding a descriptor now. */
+    int getOpen();
+
+    /** Managed files whose descriptor is closed now (to be restored on next use). */
+    int getSuspended();
+
+    /** Managed files in use (inside a read, write, ...) or pinned for good (locked, getFD()) now. */
+    int getPinned();
+
+    /** Descriptors counted against the capacity that fdcap cannot suspend, now. */
+    int getUnsuspendable();
+
+    /** Operations on managed files (each pins its file once). */
+    long getUses();
+
+    /** Restores: uses that found their file suspended and reopened it (failed attempts included). */
+    long getRestores();
+
+    /** Descriptors closed to make room. */
+    long getSuspensions();
+
+    /** Failed restores and failed suspensions (a suspension refused for a good reason is not an error). */
+    long getErrors();
+
+    /** Times the cap had to be exceeded because every managed file was in use when one more opened. */
+    long getOvershoots();
+
+    /** The last error counted in {@link #getErrors()}, or an empty string. */
+    String getLastError();
+
+    /** Every managed file, open ones from the least recently used, then suspended and pinned ones. */
+    String describe();
+}

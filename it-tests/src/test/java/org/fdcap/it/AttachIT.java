@@ -1,0 +1,94 @@
+package org.fdcap.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.fdcap.it.scenarios.OpsTarget;
+import org.junit.jupiter.api.Test;
+
+/** {@code java -jar fdcap-agent.jar attach|status}: the agent loaded into a JVM that is already running. */
+class AttachIT {
+    private static final String DYNAMIC_LOAD_WARNING = "WARNING: A Java agent has been loaded dynamically";
+
+    @Test
+    void attachedToARunningJvmTheAgentAdoptsItsOpenFilesAndKeepsItUnderTheCap() throws Exception {
+        ChildJvm.Result reference = ChildJvm.of(OpsTarget.class, "attach-reference", "60", "600", "batch", "close")
+                .unlimited().run();
+        ChildJvm.Running child = ChildJvm.of(OpsTarget.class, "attach-capped", "60", "600", "interactive", "close")
+                .limit(256).start();
+        String pid = Long.toString(child.pid());
+        child.awaitOutput("ready");
+        ChildJvm.Result before = AgentCli.run("status", pid);
+        ChildJvm.Result attach = AgentCli.run("attach", pid, "max=200,stats=exit");
+        child.send("go");
+        child.awaitOutput("idle");
+        ChildJvm.Result status = AgentCli.run("status", pid, "--files");
+        long lockedInode = (Long) Files.getAttribute(ChildJvm.WORK.resolve("attach-capped").resolve("f1"), "unix:ino");
+        List<String> locks = Files.readAllLines(Path.of("/proc/locks"));
+        ChildJvm.Result again = AgentCli.run("attach", pid, "max=200");
+        child.send("exit");
+        ChildJvm.Result r = child.finish();
+
+        assertEquals(1, before.exit, before::toString);
+        assertEquals("fdcap: JVM " + pid + " does not run the fdcap agent (no MBean org.fdcap:type=Tracker)\n",
+                before.err);
+        assertEquals(0, attach.exit, attach::toString);
+        assertTrue(attach.out.startsWith("fdcap: agent loaded into JVM " + pid + "\nfdcap in JVM " + pid
+                + ": capacity="), attach::toString);
+
+        assertEquals(0, r.exit, r::toString);
+        assertEquals(reference.out, r.out.replace("ready\n", "").replace("idle\n", ""), r::toString);
+        assertTrue(r.maxFds <= 200, r::toString);
+        assertTrue(r.suspensions() > 0 && r.restores() > 0, r::toString);
+        assertEquals(0, r.errors(), r::toString);
+
+        assertEquals(0, status.exit, status::toString);
+        Map<String, Long> mbean = AgentCli.numbers(status.out, "fdcap in JVM");
+        assertEquals(660, mbean.get("open") + mbean.get("suspended"), status::toString);
+        Path dir = ChildJvm.WORK.resolve("attach-capped");
+        // Opened before the attach (a RandomAccessFile and a FileChannel), adopted on their next use.
+        assertTrue(status.out.contains("    " + dir.resolve("f0") + " ["), status::toString);
+
+        // f1 was locked before the attach: adopted, but never suspended (that would drop the lock).
+        assertTrue(locks.stream().anyMatch(l -> l.matches(".* POSIX +ADVISORY +WRITE +" + pid + " +[0-9a-f]+:[0-9a-f]+:"
+                + lockedInode + " .*")), locks::toString);
+        assertTrue(status.out.contains("    " + dir.resolve("f1") + " [open, pinned]"), status::toString);
+
+        assertEquals(1, again.exit, again::toString);
+        assertTrue(again.err.startsWith("fdcap: JVM " + pid + " already runs the fdcap agent"), again::toString);
+
+        boolean warns = Runtime.version().feature() >= 21;
+        assertEquals(warns, r.err.contains(DYNAMIC_LOAD_WARNING), r::toString);
+        // The JVM warns that class data sharing is now limited (the agent's bridge was appended to
+        // the boot class path at run time); JDK 21+ also warns about the dynamic load (JEP 451).
+        String rest = r.errWithoutStats()
+                .replaceAll("(?m)^WARNING: (A Java agent has been loaded dynamically|If a serviceability tool"
+                        + "|Dynamic loading of agents will be disallowed).*\\R", "")
+                .replace("OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes because"
+                        + " bootstrap classpath has been appended\n", "");
+        assertEquals("", rest, r::toString);
+    }
+
+    @Test
+    void withoutArgumentsTheCommandLinePrintsUsage() throws Exception {
+        ChildJvm.Result none = AgentCli.run();
+        ChildJvm.Result help = AgentCli.run("help");
+        ChildJvm.Result badPid = AgentCli.run("status", "twelve");
+
+        assertEquals(2, none.exit, none::toString);
+        assertTrue(none.err.startsWith("Usage: java -jar fdcap-agent.jar <command>\n"), none::toString);
+        assertTrue(none.err.contains("  attach <pid> [options]") && none.err.contains("  status <pid> [--files]"),
+                none::toString);
+        assertEquals("", none.out);
+        assertEquals(0, help.exit, help::toString);
+        assertEquals(none.err, help.out);
+        assertEquals(2, badPid.exit, badPid::toString);
+        assertTrue(badPid.err.startsWith("fdcap: not a process id: twelve\n"), badPid::toString);
+        assertFalse(badPid.out.contains("fdcap in JVM"), badPid::toString);
+    }
+}
