@@ -26,6 +26,24 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
     /** The least severe level logged, as {@link org.slf4j.event.Level#toInt()}; above ERROR: none. */
     private static volatile int threshold = org.slf4j.event.Level.WARN.toInt();
     private static LoggerContext context;
+    /** Loggers whose INFO and above are logged whatever {@code fdcap.log.level} says. */
+    private static final java.util.Set<String> ALWAYS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Logs {@code logger}'s INFO events and above whatever {@code fdcap.log.level} says (for what
+     * a setting asked for explicitly: the stats line, the leak report).
+     */
+    public static void alwaysLogged(org.slf4j.Logger logger) {
+        ALWAYS.add(logger.getName());
+        if (logger instanceof AgentLogger) {
+            ((AgentLogger) logger).always = true;
+        }
+        synchronized (AgentLogConfigurator.class) {
+            if (context != null) {
+                context.getLogger(logger.getName()).setLevel(Level.INFO);
+            }
+        }
+    }
 
     /** Sets what {@link #configure} will use; call before the first logger is created. */
     public static void settings(String logLevel, Path logFile) {
@@ -83,6 +101,9 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
         root.detachAndStopAllAppenders();
         root.setLevel(Level.toLevel(level, Level.WARN));
         root.addAppender(appender);
+        for (String name : ALWAYS) {
+            context.getLogger(name).setLevel(Level.INFO);
+        }
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 }

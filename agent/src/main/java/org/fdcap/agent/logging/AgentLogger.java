@@ -7,6 +7,8 @@ import org.slf4j.helpers.LegacyAbstractLogger;
 /** A logger of the agent: levels from the settings, events handed to Logback (configured on first use). */
 final class AgentLogger extends LegacyAbstractLogger {
     private static final long serialVersionUID = 1L;
+    /** INFO and above logged whatever the level ({@link AgentLogConfigurator#alwaysLogged}). */
+    volatile boolean always;
 
     AgentLogger(String name) {
         this.name = name;
@@ -24,17 +26,17 @@ final class AgentLogger extends LegacyAbstractLogger {
 
     @Override
     public boolean isInfoEnabled() {
-        return AgentLogConfigurator.enabled(Level.INFO);
+        return always || AgentLogConfigurator.enabled(Level.INFO);
     }
 
     @Override
     public boolean isWarnEnabled() {
-        return AgentLogConfigurator.enabled(Level.WARN);
+        return always || AgentLogConfigurator.enabled(Level.WARN);
     }
 
     @Override
     public boolean isErrorEnabled() {
-        return AgentLogConfigurator.enabled(Level.ERROR);
+        return always || AgentLogConfigurator.enabled(Level.ERROR);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package org.fdcap.agent.ops;
 
-import ch.qos.logback.classic.Level;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.List;
@@ -93,9 +92,7 @@ public final class Operations {
 
     /** Lets INFO through on {@code logger} even when {@code fdcap.log.level} is higher: the user asked for it. */
     static void alwaysLogged(Logger logger) {
-        if (logger instanceof ch.qos.logback.classic.Logger) {
-            ((ch.qos.logback.classic.Logger) logger).setLevel(Level.INFO);
-        }
+        org.fdcap.agent.logging.AgentLogConfigurator.alwaysLogged(logger);
     }
 
     private static Thread daemon(String name, Runnable body) {
