@@ -36,8 +36,9 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *
  * <p>Runs on every class as it loads, so a cheap byte search of the class file comes first: only
  * classes whose constant pool can mention one of these methods reach Byte Buddy. Classes loaded
- * before the agent are scanned the same way and the few hits retransformed. Calls made through
- * reflection, method handles or JNI are not rewritten (documented limit).
+ * before the agent are scanned the same way and the few hits retransformed. Method references
+ * ({@code raf::getFilePointer}) are rewritten too ({@link MethodHandleConstants}); calls made
+ * through reflection, method handles looked up at run time, or JNI are not (documented limit).
  */
 public final class CallSiteSubstitution implements ClassFileTransformer {
     // Constant-pool UTF-8 entries exactly (tag 1, u2 length, bytes): a name inside a longer
@@ -99,6 +100,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                     .replaceWith(FdBridge.class.getMethod("sync", FileDescriptor.class));
         }
         MemberSubstitution rewrite = substitution;
+        MethodHandleConstants handles = new MethodHandleConstants(nativeLength, nativeSetLength, nativeSync);
         ClassFileTransformer raw = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
@@ -109,7 +111,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                         .or(named("java.io.RandomAccessFile")).or(named("java.io.FileDescriptor")))
                 .assureReadEdgeTo(inst, FdBridge.class)
                 .type(any())
-                .transform((builder, type, loader, module, domain) -> builder.visit(rewrite.on(any())))
+                .transform((builder, type, loader, module, domain) -> builder.visit(rewrite.on(any())).visit(handles))
                 .makeRaw();
         CallSiteSubstitution transformer = new CallSiteSubstitution(agentLoader, nativeLength || nativeSetLength,
                 nativeSync, raw);
