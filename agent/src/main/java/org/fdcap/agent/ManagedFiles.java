@@ -191,6 +191,18 @@ final class ManagedFiles implements FdBridge.Hooks {
         ManagedFd m = (ManagedFd) token;
         managed.remove(m);
         forget(m, m.closePinned);
+        locksDropped(m);
+    }
+
+    /**
+     * Closing any descriptor of a file drops every POSIX lock the process holds on it, so the
+     * file's descriptors may be suspended again. Without this, the entry would outlive the file,
+     * and a new file given the same inode number would have its descriptors pinned for good.
+     */
+    private void locksDropped(ManagedFd m) {
+        if (!lockedInodes.isEmpty()) {
+            lockedInodes.remove(inodeKey(m.dev, m.ino));
+        }
     }
 
     /** The tracker forgets {@code m}; {@code pinned}: the caller holds a pin on it. */
@@ -338,6 +350,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     private void reclaim(ManagedFd m) {
         managed.remove(m);
+        locksDropped(m);
         if (m.handle == null || !m.closing.compareAndSet(false, true)) {
             return;
         }
