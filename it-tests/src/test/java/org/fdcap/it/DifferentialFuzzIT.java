@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class DifferentialFuzzIT {
     private static final long FIRST = Long.getLong("fuzz.first", 1);
-    private static final int SEEDS = Integer.getInteger("fuzz.seeds", 8);
+    private static final int SEEDS = Integer.getInteger("fuzz.seeds", 4);
     private static final String SEED = System.getProperty("fuzz.seed", "");
     private static final String THREADS = System.getProperty("fuzz.threads", "1,2,4");
     private static final String CAPS = System.getProperty("fuzz.caps", "8,32");
