@@ -97,6 +97,7 @@ public class ProofTable {
             return "?";
         }
         String name = camel.replaceAll("\\(.*", "");
-        return name.replaceAll("([a-z0-9])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT);
+        return name.replaceAll("([a-z0-9])([A-Z])", "$1 $2").replaceAll("([A-Z])([A-Z][a-z])", "$1 $2")
+                .replaceAll("([a-zA-Z])([0-9])", "$1 $2").toLowerCase(Locale.ROOT);
     }
 }
