@@ -2,6 +2,7 @@ package org.fdcap.agent;
 
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.nio.file.Paths;
@@ -83,6 +84,14 @@ public final class AgentConfig {
             String value = properties.getProperty(PREFIX + key);
             if (value != null) {
                 values.put(key, value);
+            }
+        }
+        for (String name : properties.stringPropertyNames()) {
+            // A misspelt setting (fdcap.maximum, fdcap.unlinked-dir) would silently do nothing.
+            if (name.startsWith(PREFIX) && !KEYS.contains(name.substring(PREFIX.length()))
+                    && !name.startsWith(PREFIX + "debug.")) {
+                throw new ConfigException("unknown setting " + name + "=" + properties.getProperty(name)
+                        + ": expected one of " + PREFIX + String.join(", " + PREFIX, KEYS));
             }
         }
         if (agentArgs != null && !agentArgs.isBlank()) {
@@ -286,8 +295,15 @@ public final class AgentConfig {
         try {
             Path p = Paths.get(raw.trim()).toAbsolutePath();
             Path existing = p;
-            while (existing != null && !Files.exists(existing)) {
+            while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
                 existing = existing.getParent();
+            }
+            if (existing == p) {
+                String unsafe = unsafeDirectory(p);
+                if (unsafe != null) {
+                    throw bad("unlinked.dir", raw, "a directory of this user closed to others (mode 700) or one"
+                            + " that can be created, but it " + unsafe);
+                }
             }
             if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
                 throw bad("unlinked.dir", raw, "a directory that exists or can be created (writable), on the same"
@@ -296,6 +312,34 @@ public final class AgentConfig {
             return p;
         } catch (java.nio.file.InvalidPathException e) {
             throw bad("unlinked.dir", raw, "a directory path");
+        }
+    }
+
+    /**
+     * Why an existing pool directory must not be used (it would expose deleted files to other
+     * users, or let them be replaced), or null: the same rule core applies when it creates the pool.
+     */
+    private static String unsafeDirectory(Path p) {
+        try {
+            if (Files.isSymbolicLink(p)) {
+                return "is a symbolic link (never followed)";
+            }
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                return "is not a directory";
+            }
+            int uid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            // /proc/self belongs to the process's effective user: no native call needed here.
+            int self = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+            if (uid != self) {
+                return "belongs to uid " + uid + ", not to this user (uid " + self + ")";
+            }
+            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & 077) != 0) {
+                return "is open to other users (mode " + Integer.toOctalString(mode & 0777) + ")";
+            }
+            return null;
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return "cannot be checked (" + e + ")";
         }
     }
 

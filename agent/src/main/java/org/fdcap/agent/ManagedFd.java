@@ -75,6 +75,11 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         return k ^ (k >>> 29);
     }
 
+    /** {@link #fileKey(long, long)} of this descriptor's file. */
+    long fileKey() {
+        return fileKey;
+    }
+
     /** Whether this descriptor is on the file (dev, ino). */
     boolean isFile(long dev, long ino) {
         return fileKey == fileKey(dev, ino);

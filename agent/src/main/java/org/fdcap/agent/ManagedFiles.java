@@ -55,7 +55,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     private final ManagedTable managed = new ManagedTable();
     private final ReferenceQueue<FileDescriptor> collected = new ReferenceQueue<>();
     /** Files (dev, ino) locked by this process: none of their descriptors is suspended again. */
-    private final Set<String> lockedInodes = ConcurrentHashMap.newKeySet();
+    private final Set<Long> lockedInodes = ConcurrentHashMap.newKeySet();
     /** Records opening stacks and reports leaks ({@code fdcap.leaks=true}); null when off. */
     private final LeakLog leaks;
     /** Where each managed file was opened, kept only when {@link #leaks} is on (not in ManagedFd: its size). */
@@ -76,7 +76,11 @@ final class ManagedFiles implements FdBridge.Hooks {
         this.leaks = leaks;
         this.preexisting = adoptOnUse ? new PreexistingFiles() : null;
         if (preexisting != null) {
-            lockedInodes.addAll(preexisting.lockedByThisProcess());
+            for (String devIno : preexisting.lockedByThisProcess()) {
+                int colon = devIno.indexOf(':');
+                lockedInodes.add(inodeKey(Long.parseLong(devIno.substring(0, colon)),
+                        Long.parseLong(devIno.substring(colon + 1))));
+            }
         }
     }
 
@@ -274,6 +278,18 @@ final class ManagedFiles implements FdBridge.Hooks {
         ManagedFd m = (ManagedFd) token;
         managed.remove(m);
         forget(m, m.closePinned());
+        locksDropped(m);
+    }
+
+    /**
+     * Closing any descriptor of a file drops every POSIX lock the process holds on it, so the
+     * file's descriptors may be suspended again. Without this, the entry would outlive the file,
+     * and a new file given the same inode number would have its descriptors pinned for good.
+     */
+    private void locksDropped(ManagedFd m) {
+        if (!lockedInodes.isEmpty()) {
+            lockedInodes.remove(m.fileKey());
+        }
     }
 
     /** The tracker forgets {@code m}; {@code pinned}: the caller holds a pin on it. */
@@ -406,6 +422,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     private void reclaim(ManagedFd m) {
         managed.remove(m);
+        locksDropped(m);
         if (m.handle == null || !m.startClosing()) {
             return;
         }
@@ -440,7 +457,8 @@ final class ManagedFiles implements FdBridge.Hooks {
         return id != null && m.isFile(id[0], id[1]);
     }
 
-    private static String inodeKey(long dev, long ino) {
-        return dev + ":" + ino;
+    /** The key of a file in {@link #lockedInodes}: ManagedFd's digest of its identity. */
+    private static long inodeKey(long dev, long ino) {
+        return ManagedFd.fileKey(dev, ino);
     }
 }

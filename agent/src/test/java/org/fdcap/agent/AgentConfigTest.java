@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AgentConfigTest {
     private static Properties props(String... kv) {
@@ -131,5 +135,99 @@ class AgentConfigTest {
         assertThrows(ConfigException.class, () -> AgentConfig.parse("stats.interval=1ms", props()));
         assertThrows(ConfigException.class, () -> AgentConfig.parse("leaks=yes", props()));
         assertThrows(ConfigException.class, () -> AgentConfig.parse(null, props("fdcap.jmx", "maybe")));
+    }
+
+    @Test
+    void everyNumberOutOfRangeOrNotANumberIsRefusedWithOneLineNamingIt() {
+        for (String bad : List.of("max=-1", "max=0", "max=99999999999", "max=12abc", "max=", "max=1.5",
+                "reserve=-1", "reserve=lots", "reserve=99999999999")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse(bad, props()), bad);
+            assertTrue(e.getMessage().startsWith("invalid fdcap." + bad + ": expected a whole number"), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
+    @Test
+    void everyWordSettingRefusesWhatItDoesNotKnow() {
+        for (String bad : List.of("log.level=", "log.level=verbose", "stats=sometimes", "enabled=yes", "enabled=",
+                "include=[", "exclude=**{")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse(bad, props()), bad);
+            assertTrue(e.getMessage().startsWith("invalid fdcap." + bad + ": expected "), e.getMessage());
+        }
+    }
+
+    @Test
+    void anUnknownFdcapSystemPropertyIsRefusedRatherThanIgnored() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AgentConfig.parse(null, props("fdcap.maximum", "200")));
+
+        assertTrue(e.getMessage().startsWith("unknown setting fdcap.maximum=200: expected one of fdcap.max, "),
+                e.getMessage());
+    }
+
+    @Test
+    void debuggingPropertiesAndOtherPrefixesAreNotSettings() throws Exception {
+        AgentConfig c = AgentConfig.parse(null, props("fdcap.debug.transform", "true", "fdcapx", "1", "other", "2"));
+
+        assertTrue(c.enabled());
+    }
+
+    @Test
+    void aPoolDirectoryThatIsASymbolicLinkIsRefused(@TempDir Path dir) throws Exception {
+        Path target = Files.createDirectory(dir.resolve("target"), ownerOnly());
+        Path link = Files.createSymbolicLink(dir.resolve("pool"), target);
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AgentConfig.parse("unlinked.dir=" + link, props()));
+
+        assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+    }
+
+    @Test
+    void aDanglingSymbolicLinkAsPoolIsRefusedToo(@TempDir Path dir) throws Exception {
+        Path link = Files.createSymbolicLink(dir.resolve("pool"), dir.resolve("nowhere"));
+
+        assertThrows(ConfigException.class, () -> AgentConfig.parse("unlinked.dir=" + link, props()));
+    }
+
+    @Test
+    void aWorldWritablePoolDirectoryIsRefused(@TempDir Path dir) throws Exception {
+        Path pool = Files.createDirectory(dir.resolve("pool"));
+        Files.setAttribute(pool, "unix:mode", 01777);
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AgentConfig.parse("unlinked.dir=" + pool, props()));
+
+        assertTrue(e.getMessage().contains("open to other users (mode 777)"), e.getMessage());
+    }
+
+    @Test
+    void aPoolDirectoryOfAnotherUserIsRefused(@TempDir Path dir) throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to give a directory away");
+        Path pool = Files.createDirectory(dir.resolve("pool"), ownerOnly());
+        Files.setAttribute(pool, "unix:uid", 65534);
+
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AgentConfig.parse("unlinked.dir=" + pool, props()));
+
+        assertTrue(e.getMessage().contains("belongs to uid 65534"), e.getMessage());
+    }
+
+    @Test
+    void aPrivatePoolDirectoryOrOneToBeCreatedIsAccepted(@TempDir Path dir) throws Exception {
+        Path pool = Files.createDirectory(dir.resolve("pool"), ownerOnly());
+
+        assertEquals(pool, AgentConfig.parse("unlinked.dir=" + pool, props()).unlinkedDir());
+        assertEquals(dir.resolve("new"), AgentConfig.parse("unlinked.dir=" + dir.resolve("new"), props()).unlinkedDir());
+    }
+
+    @Test
+    void aLogFileThatIsADirectoryOrUnwritableIsRefused(@TempDir Path dir) throws Exception {
+        assertThrows(ConfigException.class, () -> AgentConfig.parse("log.file=" + dir, props()));
+        assertThrows(ConfigException.class, () -> AgentConfig.parse("log.file=", props()));
+    }
+
+    private static java.nio.file.attribute.FileAttribute<?> ownerOnly() {
+        return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     }
 }

@@ -6,6 +6,8 @@ import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Maps each open file (device, inode) to the {@link Inode} its handles share, and carries out
@@ -26,7 +28,10 @@ final class InodeRegistry {
      * while they still have handles.
      */
     private final List<Inode> displaced = new ArrayList<>(0);
+    private static final Logger LOG = LoggerFactory.getLogger(InodeRegistry.class);
     private final UnlinkedFilePool pool;
+    /** The pool directory was found unsafe (see {@link UnlinkedFilePool#checkSafe}): never used again. */
+    private boolean poolRefused;
 
     InodeRegistry(UnlinkedFilePool pool) {
         this.pool = pool;
@@ -118,12 +123,18 @@ final class InodeRegistry {
             if (inode.unlinkPending) {
                 throw new NoSuchFileException(inode.location, null, "already unlinked");
             }
-            if (pool != null) {
-                String name = pool.adopt(inode.location, inode);
-                inode.location = pool.dir().resolve(name).toString();
-                inode.inPool = true;
-                inode.unlinkPending = true;
-                return;
+            if (pool != null && !poolRefused) {
+                try {
+                    String name = pool.adopt(inode.location, inode);
+                    inode.location = pool.dir().resolve(name).toString();
+                    inode.inPool = true;
+                    inode.unlinkPending = true;
+                    return;
+                } catch (UnlinkedFilePool.UnsafePoolException unsafe) {
+                    // Safe outcome: work as without a pool (the handles are kept open instead).
+                    poolRefused = true;
+                    LOG.warn("{}; not using it: unlinked files are kept open instead", unsafe.getMessage());
+                }
             }
             inode.keepOpen = true;
             others = inode.handles();

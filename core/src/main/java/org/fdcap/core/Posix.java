@@ -176,6 +176,11 @@ final class Posix {
         }
     }
 
+    /** The effective user id of this process. */
+    static int geteuid() {
+        return LIBC.geteuid();
+    }
+
     static boolean rmdir(String path) {
         return LIBC.rmdir(path) == 0;
     }

@@ -94,11 +94,46 @@ final class UnlinkedFilePool {
         try {
             Posix.mkdir(dir.toString(), 0700);
         } catch (java.nio.file.FileAlreadyExistsException exists) {
-            PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!attrs.isDirectory()) {
-                throw new IOException("the unlinked-file pool " + dir + " exists and is not a directory"
-                        + (attrs.isSymbolicLink() ? " (a symbolic link)" : ""));
+            checkSafe(dir);
+        }
+    }
+
+    /**
+     * An existing pool directory is used only if it is what this process would have created: a
+     * real directory (a symbolic link is never followed), owned by this process's user, closed to
+     * everyone else (mode 0700) — files in it are deleted files the program still reads and
+     * writes, so no other user may see or replace them.
+     *
+     * @throws UnsafePoolException it is not
+     */
+    static void checkSafe(Path dir) throws IOException {
+        PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        String problem = null;
+        if (attrs.isSymbolicLink()) {
+            problem = "is a symbolic link (never followed)";
+        } else if (!attrs.isDirectory()) {
+            problem = "exists and is not a directory";
+        } else {
+            int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            int euid = Posix.geteuid();
+            if (uid != euid) {
+                problem = "belongs to uid " + uid + ", not to this process's user (uid " + euid + ")";
+            } else if ((mode & 077) != 0) {
+                problem = "is open to other users (mode " + Integer.toOctalString(mode & 0777) + ", expected 700)";
             }
+        }
+        if (problem != null) {
+            throw new UnsafePoolException("the unlinked-file pool " + dir + " " + problem);
+        }
+    }
+
+    /** The pool directory is not safe to use; see {@link #checkSafe}. */
+    static final class UnsafePoolException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        UnsafePoolException(String message) {
+            super(message);
         }
     }
 }

@@ -10,12 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -196,7 +198,7 @@ class UnlinkTest {
     @Test
     void poolNamesAlreadyTakenAreSkippedNeverReplaced() throws IOException {
         Path pool = dir.resolve("pool");
-        Files.createDirectory(pool);
+        Files.createDirectory(pool, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.write(pool.resolve("0"), bytes("someone else's"));
         FdTracker tracker = FdTracker.builder().capacity(2).unlinkedFilePool(pool).build();
         FsHandle h = tracker.open(dir.resolve("file"), FLAGS, 0600);
@@ -236,5 +238,78 @@ class UnlinkTest {
             Files.deleteIfExists(otherFs.resolve("pool"));
             Files.delete(otherFs);
         }
+    }
+
+    @Test
+    void aPoolTheTrackerCreatesIsClosedToOtherUsers() throws IOException {
+        Path pool = dir.resolve("pool");
+        FdTracker tracker = FdTracker.builder().capacity(2).unlinkedFilePool(pool).build();
+        FsHandle h = tracker.open(dir.resolve("file"), FLAGS, 0644);
+
+        h.unlink();
+
+        assertEquals(0700, mode(pool));
+        assertEquals(Posix.geteuid(), Files.getAttribute(pool, "unix:uid"));
+        h.close();
+        assertFalse(Files.exists(pool));
+    }
+
+    @Test
+    void aPoolThatIsASymbolicLinkIsNeverFollowedAndUnlinkKeepsTheHandlesOpenInstead() throws IOException {
+        Path target = Files.createDirectory(dir.resolve("elsewhere"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path pool = Files.createSymbolicLink(dir.resolve("pool"), target);
+        assertUnlinkWorksWithoutThePool(pool);
+        assertTrue(Files.isSymbolicLink(pool), "the link was removed");
+        assertDirectoryEmpty(target);
+    }
+
+    @Test
+    void aPoolOpenToOtherUsersIsNotUsed() throws IOException {
+        Path pool = Files.createDirectory(dir.resolve("pool"));
+        Files.setAttribute(pool, "unix:mode", 01777);
+        assertUnlinkWorksWithoutThePool(pool);
+        assertDirectoryEmpty(pool);
+        assertEquals(01777, (Integer) Files.getAttribute(pool, "unix:mode") & 07777, "the pool's mode was changed");
+    }
+
+    @Test
+    void aPoolOfAnotherUserIsNotUsedNorRemoved() throws IOException {
+        assumeTrue(Posix.geteuid() == 0, "needs root to give a directory to another user");
+        Path pool = Files.createDirectory(dir.resolve("pool"),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.setAttribute(pool, "unix:uid", 65534);
+        assertUnlinkWorksWithoutThePool(pool);
+        assertTrue(Files.isDirectory(pool), "another user's (empty) pool was removed");
+        assertDirectoryEmpty(pool);
+    }
+
+    /** With an unusable pool, unlink works as without one: name gone, data kept through the handles. */
+    private void assertUnlinkWorksWithoutThePool(Path pool) throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(3).unlinkedFilePool(pool).build();
+        Path file = dir.resolve("file");
+        FsHandle h0 = tracker.open(file, FLAGS, 0600);
+        h0.write(bytes("kept"), 0, 4);
+        FsHandle h1 = tracker.open(file, FLAGS, 0600);
+
+        h1.unlink();
+
+        assertFalse(Files.exists(file), "the name is gone at once");
+        assertArrayEquals(bytes("kept"), readAt(h0, 4, 0));
+        FsHandle other = tracker.open(dir.resolve("other"), FLAGS, 0600);
+        FsHandle other2 = tracker.open(dir.resolve("other2"), FLAGS, 0600);
+        assertFalse(h0.isSuspended() || h1.isSuspended(), "an unlinked file's handles were suspended");
+        assertArrayEquals(bytes("kept"), readAt(h1, 4, 0));
+        h0.close();
+        h1.close();
+        other.close();
+        other2.close();
+        Files.delete(dir.resolve("other"));
+        Files.delete(dir.resolve("other2"));
+        tracker.destroy();
+    }
+
+    private static int mode(Path p) throws IOException {
+        return (Integer) Files.getAttribute(p, "unix:mode") & 0777;
     }
 }

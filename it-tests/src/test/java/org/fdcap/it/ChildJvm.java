@@ -36,6 +36,7 @@ final class ChildJvm {
     private boolean agent;
     private String agentArgs;
     private long timeoutSeconds = 120;
+    private boolean asNobody;
 
     static ChildJvm of(Class<?> main, String... args) {
         ChildJvm c = new ChildJvm();
@@ -83,6 +84,12 @@ final class ChildJvm {
         return this;
     }
 
+    /** Runs the child as user nobody (setpriv): for what root's privileges would hide. */
+    ChildJvm asNobody() {
+        asNobody = true;
+        return this;
+    }
+
     ChildJvm timeout(long seconds) {
         timeoutSeconds = seconds;
         return this;
@@ -100,6 +107,9 @@ final class ChildJvm {
         if (limit > 0) {
             cmd.add("prlimit");
             cmd.add("--nofile=" + limit + ":" + limit);
+        }
+        if (asNobody) {
+            cmd.addAll(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"));
         }
         cmd.add(JAVA);
         if (agent) {

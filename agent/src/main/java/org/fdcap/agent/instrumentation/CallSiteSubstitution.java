@@ -39,8 +39,9 @@ import org.fdcap.agent.bootstrap.FdBridge;
  * classes whose constant pool can mention one of these methods are parsed, by one ASM pass
  * ({@link NativeCallRewriter}); the few it cannot decide on go to Byte Buddy's
  * {@code MemberSubstitution}, set up on first need. Classes loaded
- * before the agent are scanned the same way and the few hits retransformed. Calls made through
- * reflection, method handles or JNI are not rewritten (documented limit).
+ * before the agent are scanned the same way and the few hits retransformed. Method references
+ * ({@code raf::getFilePointer}) are rewritten too ({@link MethodHandleConstants}); calls made
+ * through reflection, method handles looked up at run time, or JNI are not (documented limit).
  */
 public final class CallSiteSubstitution implements ClassFileTransformer {
     // Constant-pool UTF-8 entries exactly (tag 1, u2 length, bytes): a name inside a longer
@@ -168,6 +169,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                     .replaceWith(FdBridge.class.getMethod("sync", FileDescriptor.class));
         }
         MemberSubstitution rewrite = substitution;
+        MethodHandleConstants handles = new MethodHandleConstants(nativeLength, nativeSetLength, nativeSync);
         return new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
@@ -178,7 +180,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                         .or(named("java.io.RandomAccessFile")).or(named("java.io.FileDescriptor")))
                 .assureReadEdgeTo(inst, FdBridge.class)
                 .type(any())
-                .transform((builder, type, loader, module, domain) -> builder.visit(rewrite.on(any())))
+                .transform((builder, type, loader, module, domain) -> builder.visit(rewrite.on(any())).visit(handles))
                 .makeRaw();
     }
 

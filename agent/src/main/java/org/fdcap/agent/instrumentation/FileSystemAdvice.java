@@ -8,7 +8,7 @@ import org.fdcap.agent.bootstrap.FdBridge;
 /**
  * Advice inlined into the JDK's Unix file systems ({@code java.io.UnixFileSystem} behind
  * {@code File.delete/renameTo}, {@code sun.nio.fs.UnixFileSystemProvider} behind
- * {@code Files.delete/deleteIfExists/move}): before a name that may lead to a managed file is
+ * {@code Files.delete/deleteIfExists/move/copy}): before a name that may lead to a managed file is
  * removed or replaced, every descriptor of that file is restored and kept open, so that it stays
  * on the same data exactly as without the agent (a suspended descriptor is reopened by name).
  */
@@ -38,6 +38,18 @@ public final class FileSystemAdvice {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static void enter(@Advice.Argument(0) Path path) {
             FdBridge.nameChanging(path == null ? null : path.toString());
+        }
+    }
+
+    /**
+     * {@code UnixFileSystemProvider.copy(Path, Path, CopyOption...)}: with REPLACE_EXISTING the
+     * target is unlinked and created anew (often with the same inode number, which no identity
+     * check could tell apart), so its descriptors must keep the old file open.
+     */
+    public static final class NioCopy {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static void enter(@Advice.Argument(1) Path to) {
+            FdBridge.nameChanging(to == null ? null : to.toString());
         }
     }
 

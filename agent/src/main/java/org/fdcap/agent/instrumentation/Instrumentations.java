@@ -52,7 +52,8 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <tr><td>{@code java.io.FileInputStream}, {@code FileOutputStream}</td><td>private {@code open}
  *       failing with EMFILE</td><td>suspend some, retry (not managed otherwise)</td></tr>
  *   <tr><td>{@code sun.nio.fs.UnixChannelFactory}</td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
- *   <tr><td>{@code sun.nio.fs.UnixFileSystemProvider}</td><td>{@code implDelete}, {@code move}</td><td>the same</td></tr>
+ *   <tr><td>{@code sun.nio.fs.UnixFileSystemProvider}</td><td>{@code implDelete}, {@code move}, {@code copy}
+ *       (its target)</td><td>the same</td></tr>
  * </table>
  *
  * <p>Public native methods cannot take advice; their call sites are rewritten by
@@ -129,7 +130,10 @@ public final class Instrumentations {
                         .visit(Advice.to(FileSystemAdvice.NioDelete.class)
                                 .on(named("implDelete").and(takesArguments(Path.class, boolean.class))))
                         .visit(Advice.to(FileSystemAdvice.NioMove.class)
-                                .on(named("move").and(takesArguments(3)).and(takesArgument(0, Path.class)))))
+                                .on(named("move").and(takesArguments(3)).and(takesArgument(0, Path.class))))
+                        .visit(Advice.to(FileSystemAdvice.NioCopy.class)
+                                .on(named("copy").and(takesArguments(3)).and(takesArgument(0, Path.class))
+                                        .and(takesArgument(1, Path.class)))))
                 .type(namedOneOf("java.io.FileInputStream", "java.io.FileOutputStream"))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate()))))
@@ -150,6 +154,7 @@ public final class Instrumentations {
                 FileDescriptorAdvice.Valid.class, FileDescriptorAdvice.Sync.class, FileSystemAdvice.IoDelete.class,
                 FileSystemAdvice.IoRename.class,
                 OpenRetryAdvice.class, FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
+                FileSystemAdvice.NioCopy.class,
                 FdBridge.class);
     }
 

@@ -3,6 +3,7 @@ package org.fdcap.agent.instrumentation;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.jar.asm.Handle;
 import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
 
@@ -32,10 +33,14 @@ final class NativeCallRewriter {
     private final boolean nativeSetLength;
     private final boolean nativeSync;
 
+    /** Method references to the natives ({@code raf::getFilePointer}), in ldc and invokedynamic. */
+    private final MethodHandleConstants handles;
+
     NativeCallRewriter(boolean nativeLength, boolean nativeSetLength, boolean nativeSync) {
         this.nativeLength = nativeLength;
         this.nativeSetLength = nativeSetLength;
         this.nativeSync = nativeSync;
+        this.handles = new MethodHandleConstants(nativeLength, nativeSetLength, nativeSync);
     }
 
     /** The rewritten class file; null when no call had to change; {@link #GENERAL} (see above). */
@@ -101,6 +106,31 @@ final class NativeCallRewriter {
                         return;
                     }
                     super.visitMethodInsn(opcode, owner, name, desc, itf);
+                }
+
+                @Override
+                public void visitInvokeDynamicInsn(String n, String d, Handle bootstrap, Object... args) {
+                    Object[] mapped = args;
+                    for (int i = 0; i < args.length; i++) {
+                        Object m = handles.map(args[i]);
+                        if (m != args[i]) {
+                            if (mapped == args) {
+                                mapped = args.clone();
+                                replaced++;
+                            }
+                            mapped[i] = m;
+                        }
+                    }
+                    super.visitInvokeDynamicInsn(n, d, bootstrap, mapped);
+                }
+
+                @Override
+                public void visitLdcInsn(Object value) {
+                    Object m = handles.map(value);
+                    if (m != value) {
+                        replaced++;
+                    }
+                    super.visitLdcInsn(m);
                 }
             };
         }

@@ -10,6 +10,9 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import ch.qos.logback.core.status.NopStatusListener;
+import java.io.FileOutputStream;
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -77,12 +80,18 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
     @Override
     public ExecutionStatus configure(LoggerContext context) {
         context.setName("fdcap");
+        // With a status listener present, Logback never dumps its status list on System.out
+        // (the host program's output) when something goes wrong in its configuration.
+        context.getStatusManager().add(new NopStatusListener());
         PatternLayoutEncoder encoder = new PatternLayoutEncoder();
         encoder.setContext(context);
         encoder.setPattern("%d{HH:mm:ss.SSS} fdcap %-5level [%thread] %logger{0}: %msg%n");
         encoder.start();
         OutputStreamAppender<ILoggingEvent> appender;
         Path f = file;
+        if (f != null && !canAppend(f)) {
+            f = null;
+        }
         if (f != null) {
             FileAppender<ILoggingEvent> fa = new FileAppender<>();
             fa.setFile(f.toString());
@@ -105,5 +114,20 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
             context.getLogger(name).setLevel(Level.INFO);
         }
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /**
+     * Whether the log file can be opened for appending now (the start-up check of the setting
+     * cannot see everything: /proc, a full or read-only filesystem). If not: one line on stderr,
+     * and the agent logs to stderr instead.
+     */
+    private static boolean canAppend(Path f) {
+        try (FileOutputStream out = new FileOutputStream(f.toFile(), true)) {
+            return true;
+        } catch (IOException | RuntimeException e) {
+            System.err.println("fdcap: cannot write the log file fdcap.log.file=" + f + " (" + e.getMessage()
+                    + "); logging to stderr instead");
+            return false;
+        }
     }
 }

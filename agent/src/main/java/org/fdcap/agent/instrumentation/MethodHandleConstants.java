@@ -1,0 +1,95 @@
+package org.fdcap.agent.instrumentation;
+
+import java.util.HashMap;
+import java.util.Map;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.field.FieldDescription;
+import net.bytebuddy.description.field.FieldList;
+import net.bytebuddy.description.method.MethodList;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.implementation.Implementation;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.Handle;
+import net.bytebuddy.jar.asm.MethodVisitor;
+import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.pool.TypePool;
+import net.bytebuddy.utility.OpenedClassReader;
+
+/**
+ * The other half of {@link CallSiteSubstitution}: a method reference such as
+ * {@code raf::getFilePointer} or {@code RandomAccessFile::length} is no call instruction but a
+ * method-handle constant (an {@code invokedynamic} bootstrap argument, or an {@code ldc}), which
+ * member substitution does not see; called through it, the native would run on a suspended
+ * descriptor and fail. Each such handle is replaced by one to the {@code FdBridge} method of the
+ * same name, which takes the receiver as its first argument: the lambda metafactory binds a
+ * static method with a leading receiver exactly as it binds the virtual one.
+ */
+final class MethodHandleConstants extends AsmVisitorWrapper.AbstractBase {
+    private static final String BRIDGE = "org/fdcap/agent/bootstrap/FdBridge";
+    private static final String RAF = "java/io/RandomAccessFile";
+    private static final String FD = "java/io/FileDescriptor";
+
+    /** "owner.name desc" of a native -> the handle that replaces it. */
+    private final Map<String, Handle> replacements = new HashMap<>();
+
+    MethodHandleConstants(boolean nativeLength, boolean nativeSetLength, boolean nativeSync) {
+        replace(RAF, "getFilePointer", "()J");
+        if (nativeLength) {
+            replace(RAF, "length", "()J");
+        }
+        if (nativeSetLength) {
+            replace(RAF, "setLength", "(J)V");
+        }
+        if (nativeSync) {
+            replace(FD, "sync", "()V");
+        }
+    }
+
+    private void replace(String owner, String name, String desc) {
+        String bridgeDesc = "(L" + owner + ";" + desc.substring(1);
+        replacements.put(owner + "." + name + desc, new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, name, bridgeDesc, false));
+    }
+
+    /** The replacement of {@code value} when it is a handle on one of the natives, else {@code value}. */
+    Object map(Object value) {
+        if (value instanceof Handle) {
+            Handle h = (Handle) value;
+            if (h.getTag() == Opcodes.H_INVOKEVIRTUAL) {
+                Handle r = replacements.get(h.getOwner() + "." + h.getName() + h.getDesc());
+                if (r != null) {
+                    return r;
+                }
+            }
+        }
+        return value;
+    }
+
+    @Override
+    public ClassVisitor wrap(TypeDescription instrumentedType, ClassVisitor classVisitor,
+            Implementation.Context implementationContext, TypePool typePool,
+            FieldList<FieldDescription.InDefinedShape> fields, MethodList<?> methods, int writerFlags,
+            int readerFlags) {
+        return new ClassVisitor(OpenedClassReader.ASM_API, classVisitor) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+                    String[] exceptions) {
+                MethodVisitor mv = super.visitMethod(access, name, descriptor, signature, exceptions);
+                return mv == null ? null : new MethodVisitor(OpenedClassReader.ASM_API, mv) {
+                    @Override
+                    public void visitInvokeDynamicInsn(String n, String d, Handle bootstrap, Object... args) {
+                        Object[] mapped = args.clone();
+                        for (int i = 0; i < mapped.length; i++) {
+                            mapped[i] = map(mapped[i]);
+                        }
+                        super.visitInvokeDynamicInsn(n, d, bootstrap, mapped);
+                    }
+
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        super.visitLdcInsn(map(value));
+                    }
+                };
+            }
+        };
+    }
+}

@@ -1,0 +1,72 @@
+package org.fdcap.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.fdcap.it.thirdparty.LuceneSearch;
+import org.fdcap.it.thirdparty.ZipArchives;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real, unmodified libraries from Maven Central whose descriptor use is heavy and different in
+ * kind, each run under the agent with an RLIMIT_NOFILE far below what it needs: the output is
+ * the output of an uncapped run without the agent, and without the agent the same limit kills it.
+ */
+class ThirdPartyIT {
+    private static final Path LIBS = Path.of(System.getProperty("fdcap.it.thirdParty", "target/third-party"));
+
+    @Test
+    void luceneSearchesAnIndexOfThousandsOfSegmentFilesThroughNioFsDirectory() throws Exception {
+        prove(LuceneSearch.class, 128, "150", "20");
+    }
+
+    @Test
+    void commonsCompressReadsAThousandZipArchivesOpenAtOnce() throws Exception {
+        prove(ZipArchives.class, 128, "1000", "5");
+    }
+
+    private static void prove(Class<?> main, int limit, String... args) throws Exception {
+        String name = main.getSimpleName();
+        ChildJvm.Result reference = child(main, name + "-reference", args).unlimited().timeout(300).run();
+        assertEquals(0, reference.exit, reference::toString);
+
+        ChildJvm.Result capped = child(main, name + "-capped", args).limit(limit).withAgent().timeout(300).run();
+        ChildJvm.Result without = child(main, name + "-without", args).limit(limit).timeout(300).run();
+
+        assertEquals(0, capped.exit, capped::toString);
+        assertEquals(reference.out, capped.out, name + ": output differs from the uncapped run");
+        assertTrue(capped.suspensions() > 0, capped::toString);
+        assertTrue(capped.maxFds <= limit, capped::toString);
+        assertNotEquals(reference.out, without.out + without.exit, name + " did not need more than " + limit
+                + " descriptors: " + without);
+        // For docs/proof.md: what each program needed, and what it got.
+        System.out.println("proven: " + name + " limit " + limit + "; without a cap it held up to "
+                + reference.maxFds + " descriptors; " + firstLine(reference.err) + "; under the agent: "
+                + capped.maxFds + " descriptors, " + capped.suspensions() + " suspensions");
+    }
+
+    private static ChildJvm child(Class<?> main, String dir, String... args) throws IOException {
+        String[] all = new String[args.length + 1];
+        all[0] = FaultsIT.fresh(dir).toString();
+        System.arraycopy(args, 0, all, 1, args.length);
+        return ChildJvm.of(main, all).classPath(classPath());
+    }
+
+    private static String classPath() throws IOException {
+        try (Stream<Path> jars = Files.list(LIBS)) {
+            return ChildJvm.CLASSES + File.pathSeparator + jars.map(Path::toString).sorted()
+                    .collect(Collectors.joining(File.pathSeparator));
+        }
+    }
+
+    private static String firstLine(String s) {
+        return s.lines().filter(l -> !l.startsWith("fdcap:")).findFirst().orElse("");
+    }
+}
