@@ -73,7 +73,7 @@ class OperationsIT {
         int seen = 0;
         while (System.nanoTime() - start < Duration.ofSeconds(20).toNanos()) {
             seen = count(child.errSoFar());
-            if (seen >= before + 2) {
+            if (seen >= before + 2 && seen >= 3) {
                 break;
             }
             Thread.sleep(50);
@@ -96,11 +96,13 @@ class OperationsIT {
         Path jfr = ChildJvm.WORK.resolve("ops-jfr.jfr");
         Files.deleteIfExists(jfr);
         Path settings = Path.of(OperationsIT.class.getResource("/jfr/fdcap.jfc").toURI());
-        // JFR's own files (its repository in the temporary directory) are left unmanaged, so that
-        // every suspension and restore counted is one of the program's files.
-        String tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath() + "/**";
+        // JFR's own files (its repository in the child's temporary directory, a directory of its
+        // own) are left unmanaged, so that every suspension and restore counted is one of the
+        // program's files, wherever the work directory is.
+        Path childTmp = Files.createDirectories(ChildJvm.WORK.resolve("ops-jfr-tmp"));
         ChildJvm.Result r = ChildJvm.of(OpsTarget.class, "ops-jfr", "50", "250", "batch", "close").limit(256)
-                .withAgent("max=100,exclude=" + tmp)
+                .withAgent("max=100,exclude=" + childTmp.toAbsolutePath() + "/**")
+                .jvmArg("-Djava.io.tmpdir=" + childTmp.toAbsolutePath())
                 .jvmArg("-XX:StartFlightRecording=filename=" + jfr + ",settings=" + settings + ",dumponexit=true")
                 .run();
 

@@ -48,10 +48,14 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
         }
     }
 
-    /** Sets what {@link #configure} will use; call before the first logger is created. */
+    /**
+     * Sets what {@link #configure} will use; call before the first logger is created. A log file
+     * that cannot be written is reported now, in one line, though Logback starts only on the
+     * first event.
+     */
     public static void settings(String logLevel, Path logFile) {
         level = logLevel;
-        file = logFile;
+        file = logFile != null && canAppend(logFile) ? logFile : null;
         Level l = Level.toLevel(logLevel, Level.WARN);
         threshold = l.toInt() == Level.OFF_INT ? Integer.MAX_VALUE
                 : l.toInt() <= Level.TRACE_INT ? org.slf4j.event.Level.TRACE.toInt()
