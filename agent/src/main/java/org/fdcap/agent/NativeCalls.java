@@ -1,18 +1,15 @@
 package org.fdcap.agent;
 
 import java.io.File;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.List;
-import jnr.constants.platform.Errno;
 import jnr.constants.platform.Fcntl;
 import jnr.posix.FileStat;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
-import jnr.posix.POSIXHandler;
 import org.fdcap.core.OpenFlags;
+import org.fdcap.core.SilentPosixHandler;
 
 /**
  * The few system calls the agent makes itself (core makes the rest): reading a descriptor's open
@@ -23,7 +20,7 @@ final class NativeCalls {
     private static final int KEPT_FLAGS = OpenFlags.O_ACCMODE | OpenFlags.O_APPEND | OpenFlags.O_SYNC
             | OpenFlags.O_DSYNC | OpenFlags.O_DIRECT;
 
-    private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentHandler());
+    private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentPosixHandler());
     private static final ThreadLocal<FileStat> STAT = new ThreadLocal<>();
 
     private NativeCalls() {
@@ -98,60 +95,5 @@ final class NativeCalls {
         String[] names = new File("/proc/self/fd").list();
         // listing the directory itself used one descriptor
         return names == null ? 0 : Math.max(0, names.length - 1);
-    }
-
-    /** jnr-posix must never print anything on the host's streams. */
-    private static final class SilentHandler implements POSIXHandler {
-        @Override
-        public void error(Errno error, String extraData) {
-        }
-
-        @Override
-        public void error(Errno error, String methodName, String extraData) {
-        }
-
-        @Override
-        public void unimplementedError(String methodName) {
-            throw new UnsupportedOperationException(methodName);
-        }
-
-        @Override
-        public void warn(WARNING_ID id, String message, Object... data) {
-        }
-
-        @Override
-        public boolean isVerbose() {
-            return false;
-        }
-
-        @Override
-        public File getCurrentWorkingDirectory() {
-            return new File(System.getProperty("user.dir"));
-        }
-
-        @Override
-        public String[] getEnv() {
-            return new String[0];
-        }
-
-        @Override
-        public InputStream getInputStream() {
-            return System.in;
-        }
-
-        @Override
-        public PrintStream getOutputStream() {
-            return System.out;
-        }
-
-        @Override
-        public int getPID() {
-            return (int) ProcessHandle.current().pid();
-        }
-
-        @Override
-        public PrintStream getErrorStream() {
-            return System.err;
-        }
     }
 }

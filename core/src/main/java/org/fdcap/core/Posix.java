@@ -1,9 +1,6 @@
 package org.fdcap.core;
 
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -12,7 +9,6 @@ import jnr.constants.platform.Errno;
 import jnr.posix.FileStat;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
-import jnr.posix.POSIXHandler;
 
 /**
  * The handful of system calls the tracker makes, through jnr-posix, with errors turned into
@@ -30,7 +26,7 @@ final class Posix {
     static final int EMFILE = Errno.EMFILE.intValue();
     static final int ENFILE = Errno.ENFILE.intValue();
 
-    private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentHandler());
+    private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentPosixHandler());
     /** jnr's stat buffers are costly to allocate (native memory); one per thread is reused. */
     private static final ThreadLocal<FileStat> STAT_BUFFER = ThreadLocal.withInitial(LIBC::allocateStat);
 
@@ -260,60 +256,5 @@ final class Posix {
             return new AccessDeniedException(path, null, what + ": " + describe(errno));
         }
         return new PosixException(path, errno, what);
-    }
-
-    /** jnr-posix calls this only from convenience methods we do not use; it must stay silent. */
-    private static final class SilentHandler implements POSIXHandler {
-        @Override
-        public void error(Errno error, String extraData) {
-        }
-
-        @Override
-        public void error(Errno error, String methodName, String extraData) {
-        }
-
-        @Override
-        public void unimplementedError(String methodName) {
-            throw new UnsupportedOperationException(methodName + " is not available on this platform");
-        }
-
-        @Override
-        public void warn(WARNING_ID id, String message, Object... data) {
-        }
-
-        @Override
-        public boolean isVerbose() {
-            return false;
-        }
-
-        @Override
-        public File getCurrentWorkingDirectory() {
-            return new File(System.getProperty("user.dir"));
-        }
-
-        @Override
-        public String[] getEnv() {
-            return new String[0];
-        }
-
-        @Override
-        public InputStream getInputStream() {
-            return System.in;
-        }
-
-        @Override
-        public PrintStream getOutputStream() {
-            return System.out;
-        }
-
-        @Override
-        public int getPID() {
-            return (int) ProcessHandle.current().pid();
-        }
-
-        @Override
-        public PrintStream getErrorStream() {
-            return System.err;
-        }
     }
 }
