@@ -64,6 +64,9 @@ public final class FdTracker implements AutoCloseable {
     private final AtomicLong overshoots = new AtomicLong();
     private volatile Throwable lastError;
     private volatile boolean destroyed;
+    /** Threads in {@link #reserve} waiting for a pin to be released; read on every release. */
+    private volatile int waiters;
+    private final Object released = new Object();
 
     private FdTracker(Builder b) {
         this.capacity = b.capacity;
@@ -199,9 +202,8 @@ public final class FdTracker implements AutoCloseable {
     public FsHandle adopt(int fd, Path path, int flags, FdBinding binding) throws IOException {
         checkAlive();
         java.util.Objects.requireNonNull(binding, "binding");
-        try {
-            reserve(1);
-        } catch (TooManyOpenFilesException full) {
+        // Already open: never wait for room, count the overshoot instead.
+        if (!reserve(1, false)) {
             used.incrementAndGet();
             overshoots.incrementAndGet();
         }
@@ -498,10 +500,21 @@ public final class FdTracker implements AutoCloseable {
 
     /**
      * Reserves {@code n} slots, suspending the least recently used idle handles as needed; all or
-     * nothing.
+     * nothing. When every open descriptor is pinned, waits for other threads to release one (see
+     * {@link #awaitRelease}) before giving up.
      */
     void reserve(int n) throws TooManyOpenFilesException {
+        if (!reserve(n, true)) {
+            throw new TooManyOpenFilesException("Too many open files: the capacity of " + capacity
+                    + " descriptors is reached and nothing can be suspended to make room for " + n + " more ("
+                    + stats() + ")");
+        }
+    }
+
+    /** {@link #reserve(int)}; false (and nothing held) instead of the exception. */
+    private boolean reserve(int n, boolean wait) {
         int held = 0;
+        long[] window = null;
         while (held < n) {
             int u = used.get();
             if (u < capacity) {
@@ -515,16 +528,88 @@ public final class FdTracker implements AutoCloseable {
                 held++; // the victim's slot passes straight to us
                 continue;
             }
+            if (wait) {
+                if (window == null) {
+                    long now = System.nanoTime();
+                    window = new long[] {now + MAX_WAIT_NANOS, now + QUIET_NANOS, -1, 0};
+                }
+                if (awaitRelease(window)) {
+                    continue;
+                }
+            }
             unreserve(held);
-            throw new TooManyOpenFilesException("Too many open files: the capacity of " + capacity
-                    + " descriptors is reached and nothing can be suspended to make room for " + n + " more ("
-                    + stats() + ")");
+            reinterrupt(window);
+            return false;
+        }
+        reinterrupt(window);
+        return true;
+    }
+
+    private static void reinterrupt(long[] window) {
+        if (window != null && window[3] != 0) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * How long {@link #reserve} waits in all when every descriptor stays pinned, and how long it
+     * waits without any pin being released before it concludes that none will be (every
+     * descriptor pinned for good, or by this very thread).
+     */
+    private static final long MAX_WAIT_NANOS = 2_000_000_000L;
+    private static final long QUIET_NANOS = 200_000_000L;
+
+    /**
+     * Every open descriptor is pinned: with several threads, that is usually for the length of
+     * an operation or two, so failing at once would turn a moment's contention into an error the
+     * program would not have had without the cap. Waits for a release (or a close) anywhere,
+     * then lets the caller try again; false once {@code window} ({deadline, quiet deadline,
+     * releases seen, interrupted}) is over. A release extends the quiet deadline.
+     */
+    private boolean awaitRelease(long[] window) {
+        long now = System.nanoTime();
+        long until = Math.min(window[0], window[1]);
+        if (now - until >= 0) {
+            return false;
+        }
+        synchronized (released) {
+            if (window[2] < 0) {
+                window[2] = releases;
+            }
+            waiters++;
+            try {
+                // A release between the caller's last look and here is not missed for long: the
+                // wait is short and the caller looks again.
+                released.wait(Math.max(1, Math.min(10, (until - now) / 1_000_000)));
+            } catch (InterruptedException e) {
+                window[3] = 1; // kept for the caller's thread, after the wait: file I/O is not interruptible
+            } finally {
+                waiters--;
+            }
+            if (window[2] != releases) {
+                window[1] = System.nanoTime() + QUIET_NANOS;
+                window[2] = releases;
+            }
+        }
+        return true;
+    }
+
+    private long releases; // guarded by released: how many times onRelease woke waiters
+
+    /** A pin was released or a slot freed: wakes the threads waiting in {@link #reserve}, if any. */
+    void onRelease() {
+        if (waiters != 0) {
+            synchronized (released) {
+                releases++;
+                released.notifyAll();
+            }
         }
     }
 
     void unreserve(int n) {
         if (n > 0) {
             used.addAndGet(-n);
+            onRelease();
         }
     }
 

@@ -175,6 +175,9 @@ public final class FsHandle {
             }
             // A handle untracked while other threads used it can still be released by them.
             if (STATE.compareAndSet(this, s, s - PIN)) {
+                if (((s - PIN) & PINS_MASK) == 0) {
+                    tracker.onRelease();
+                }
                 return;
             }
         }

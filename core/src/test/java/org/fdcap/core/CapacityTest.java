@@ -383,4 +383,52 @@ class CapacityTest {
         assertEquals(0, tracker.stats().unsuspendable());
         assertDirectoryEmpty(dir);
     }
+
+    @Test
+    void anOpenAtCapacityWaitsForAnotherThreadToReleaseItsPinInsteadOfFailing() throws Exception {
+        FdTracker tracker = FdTracker.builder().capacity(1).build();
+        List<FsHandle> handles = open(tracker, "held");
+        FsHandle held = handles.get(0);
+        held.acquire();
+        CountDownLatch waiting = new CountDownLatch(1);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            Future<FsHandle> second = other.submit(() -> {
+                waiting.countDown();
+                return tracker.open(dir.resolve("second"), FLAGS, 0600);
+            });
+            waiting.await();
+            Thread.sleep(50); // the other thread is (most likely) waiting now; either way it must succeed
+            held.release();
+
+            FsHandle opened = second.get(10, TimeUnit.SECONDS);
+            handles.add(opened);
+            assertTrue(held.isSuspended(), "the released handle made the room");
+            assertEquals(1, tracker.stats().open());
+            assertEquals(0, tracker.stats().errors());
+        } finally {
+            other.shutdownNow();
+        }
+        closeAndDelete(handles);
+        assertEquals(baseline, openInProcess());
+    }
+
+    @Test
+    void whenNoPinIsEverReleasedTheOpenStillFailsAndChangesNothing() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(1).build();
+        List<FsHandle> handles = open(tracker, "held");
+        handles.get(0).acquire();
+        int before = openInProcess();
+
+        TooManyOpenFilesException e = assertThrows(TooManyOpenFilesException.class,
+                () -> tracker.open(dir.resolve("never"), FLAGS, 0600));
+
+        assertTrue(e.getMessage().startsWith("Too many open files: the capacity of 1 descriptors is reached"),
+                e.getMessage());
+        assertFalse(Files.exists(dir.resolve("never")));
+        assertEquals(before, openInProcess());
+        assertEquals(1, tracker.stats().active());
+        handles.get(0).release();
+        closeAndDelete(handles);
+    }
 }
