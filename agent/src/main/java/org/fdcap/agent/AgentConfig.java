@@ -29,7 +29,7 @@ public final class AgentConfig {
 
     static final String PREFIX = "fdcap.";
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
@@ -44,6 +44,7 @@ public final class AgentConfig {
     private final Duration statsInterval;
     private final boolean leaks;
     private final boolean jmx;
+    private final boolean pinOnGetFd;
 
     private AgentConfig(Map<String, String> v) throws ConfigException {
         enabled = parseBoolean(v, "enabled", true);
@@ -69,6 +70,12 @@ public final class AgentConfig {
         statsInterval = v.containsKey("stats.interval") ? interval(v.get("stats.interval")) : null;
         leaks = parseBoolean(v, "leaks", false);
         jmx = parseBoolean(v, "jmx", true);
+        String getFd = v.getOrDefault("getfd", "follow").trim().toLowerCase(Locale.ROOT);
+        if (!getFd.equals("follow") && !getFd.equals("pin")) {
+            throw bad("getfd", v.get("getfd"), "follow (a FileDescriptor from getFD() stays suspendable; its"
+                    + " sync() and valid() restore it, a stream built on it pins it) or pin (getFD() pins for good)");
+        }
+        pinOnGetFd = getFd.equals("pin");
     }
 
     /**
@@ -174,6 +181,14 @@ public final class AgentConfig {
         return jmx;
     }
 
+    /**
+     * Whether {@code RandomAccessFile.getFD()} pins the descriptor for good ({@code fdcap.getfd=pin})
+     * rather than only when a stream is built on it ({@code follow}, the default).
+     */
+    public boolean pinOnGetFd() {
+        return pinOnGetFd;
+    }
+
     /** Compiles {@link #include()} and {@link #exclude()} into one predicate on absolute paths. */
     public PathFilter pathFilter() {
         return new PathFilter(matchers(include), matchers(exclude));
@@ -185,7 +200,7 @@ public final class AgentConfig {
                 + exclude + " unlinked.dir=" + unlinkedDir + " log.level=" + logLevel + " log.file="
                 + (logFile == null ? "stderr" : logFile) + " stats=" + (statsAtExit ? "exit" : "none")
                 + (statsInterval == null ? "" : " stats.interval=" + statsInterval.toMillis() + "ms") + " leaks=" + leaks
-                + " jmx=" + jmx;
+                + " jmx=" + jmx + " getfd=" + (pinOnGetFd ? "pin" : "follow");
     }
 
     /** Which absolute paths the agent manages. */

@@ -125,7 +125,7 @@ public final class Installer {
                     .build();
             LeakLog leaks = config.leaks() ? new LeakLog() : null;
             ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(), leaks,
-                    attaching());
+                    attaching(), config.pinOnGetFd());
             FdBridge.install(files);
             listener.check(Instrumentations.TYPES);
             long t3 = System.nanoTime();
@@ -225,7 +225,7 @@ public final class Installer {
         Files.write(b, new byte[] {4, 5, 6});
         FdTracker scratch = FdTracker.builder().capacity(1).build();
         ManagedFiles files = new ManagedFiles(scratch, new AgentConfig.PathFilter(java.util.List.of(),
-                java.util.List.of()), "", null, false);
+                java.util.List.of()), "", null, false, false);
         Events.load();
         try (RandomAccessFile ra = new RandomAccessFile(a.toFile(), "rw");
                 FileChannel cb = FileChannel.open(b, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -250,6 +250,7 @@ public final class Installer {
             files.nameChanging(b.toString());
             files.locked(fb);
             files.escaped(fb);
+            files.sharedWithStream(fb);
             files.exitClose(files.enterClose(fa));
             files.exitClose(files.enterClose(fb));
         } finally {

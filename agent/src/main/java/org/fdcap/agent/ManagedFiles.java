@@ -62,15 +62,19 @@ final class ManagedFiles implements FdBridge.Hooks {
     private final Map<ManagedFd, Throwable> openedAt = new ConcurrentHashMap<>();
     /** Attached to a running JVM: files opened before are unknown, and adopted on their next use. */
     private final PreexistingFiles preexisting;
+    /** {@code fdcap.getfd=pin}: every {@code getFD()} pins for good. */
+    private final boolean pinOnGetFd;
 
     /**
      * @param leaks the leak log, or null (no stack is captured then)
      * @param adoptOnUse whether descriptor objects never seen opening are adopted when used
      *     (the agent was attached to a running JVM)
+     * @param pinOnGetFd whether {@code getFD()} pins for good (else only a stream built on it does)
      */
     ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar, LeakLog leaks,
-            boolean adoptOnUse) {
+            boolean adoptOnUse, boolean pinOnGetFd) {
         this.tracker = tracker;
+        this.pinOnGetFd = pinOnGetFd;
         this.filter = filter;
         this.agentJar = agentJar;
         this.leaks = leaks;
@@ -311,8 +315,21 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     // ---- pinned for good ----
 
+    /**
+     * {@code getFD()}. Followed (the default): nothing yet; the object is the handle's own, so its
+     * {@code sync()} and {@code valid()} (instrumented) restore it and a channel from a stream on
+     * it shares the handle; a stream built on it pins it ({@link #sharedWithStream}).
+     */
     @Override
     public void escaped(FileDescriptor fdo) {
+        ManagedFd m = managed.get(fdo);
+        if (m == null || pinOnGetFd) {
+            sharedWithStream(fdo);
+        }
+    }
+
+    @Override
+    public void sharedWithStream(FileDescriptor fdo) {
         ManagedFd m = managed.get(fdo);
         if (m != null) {
             m.pinForGood();

@@ -128,6 +128,15 @@ class AgentConfigTest {
     }
 
     @Test
+    void getFdIsFollowedUnlessPinIsAsked() throws Exception {
+        assertFalse(AgentConfig.parse(null, props()).pinOnGetFd());
+        assertFalse(AgentConfig.parse("getfd=follow", props()).pinOnGetFd());
+        assertTrue(AgentConfig.parse(null, props("fdcap.getfd", " PIN ")).pinOnGetFd());
+        ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("getfd=never", props()));
+        assertTrue(e.getMessage().startsWith("invalid fdcap.getfd=never: expected follow ("), e.getMessage());
+    }
+
+    @Test
     void aBadIntervalOrLeaksValueNamesWhatIsAccepted() {
         ConfigException e = assertThrows(ConfigException.class, () -> AgentConfig.parse("stats.interval=soon", props()));
         assertEquals("invalid fdcap.stats.interval=soon: expected a duration of at least 10ms such as 30s, 500ms, 5m"

@@ -36,7 +36,8 @@ class HostileInputIT {
             {"-Dfdcap.max=", "fdcap.max="}, {"-Dfdcap.reserve=-5", "fdcap.reserve=-5"},
             {"-Dfdcap.reserve=100000", "fdcap.reserve=100000"}, {"-Dfdcap.maximum=64", "fdcap.maximum=64"},
             {"-Dfdcap.log.level=", "fdcap.log.level="}, {"-Dfdcap.stats=sometimes", "fdcap.stats=sometimes"},
-            {"-Dfdcap.enabled=maybe", "fdcap.enabled=maybe"}, {"-Dfdcap.include=[", "fdcap.include=["},
+            {"-Dfdcap.enabled=maybe", "fdcap.enabled=maybe"},
+            {"-Dfdcap.getfd=never", "fdcap.getfd=never"}, {"-Dfdcap.include=[", "fdcap.include=["},
             {"-Dfdcap.log.file=/no/such/dir/fdcap.log", "fdcap.log.file=/no/such/dir/fdcap.log"},
             {"arg:maxx=5", "maxx=5"}, {"arg:max", "'max'"},
         };

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.fdcap.it.thirdparty.DerbyTables;
 import org.fdcap.it.thirdparty.LuceneSearch;
 import org.fdcap.it.thirdparty.ZipArchives;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,11 @@ class ThirdPartyIT {
     @Test
     void commonsCompressReadsAThousandZipArchivesOpenAtOnce() throws Exception {
         prove(ZipArchives.class, 128, "1000", "5");
+    }
+
+    @Test
+    void derbyKeepsEveryTableFileOpenAndSyncsThemThroughGetFd() throws Exception {
+        prove(DerbyTables.class, 128, "60", "10");
     }
 
     private static void prove(Class<?> main, int limit, String... args) throws Exception {

@@ -43,6 +43,8 @@ public final class FdBridge {
 
         void escaped(FileDescriptor fd);
 
+        void sharedWithStream(FileDescriptor fd);
+
         void locked(FileDescriptor fd);
 
         boolean isSuspended(FileDescriptor fd);
@@ -117,11 +119,25 @@ public final class FdBridge {
         }
     }
 
-    /** The descriptor object escaped ({@code getFD()}): it is never suspended again. */
+    /**
+     * The descriptor object escaped ({@code getFD()}): unless the agent follows such objects
+     * ({@code fdcap.getfd=follow}), it is never suspended again.
+     */
     public static void escaped(FileDescriptor fd) {
         Hooks h = hooks;
         if (h != null && fd != null) {
             h.escaped(fd);
+        }
+    }
+
+    /**
+     * A {@code FileInputStream} or {@code FileOutputStream} was built on {@code fd}: its reads and
+     * writes are native and use the descriptor directly, so it is never suspended again.
+     */
+    public static void sharedWithStream(FileDescriptor fd) {
+        Hooks h = hooks;
+        if (h != null && fd != null) {
+            h.sharedWithStream(fd);
         }
     }
 

@@ -40,9 +40,11 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <tr><td></td><td>every public non-native instance method but close/getFD/getChannel</td><td>restore + pin / unpin</td></tr>
  *   <tr><td></td><td>private {@code open(String,int)} failing with EMFILE</td><td>suspend some, retry</td></tr>
  *   <tr><td></td><td>{@code close()}</td><td>restore + pin / forget</td></tr>
- *   <tr><td></td><td>{@code getFD()}</td><td>pin for good (the object escapes)</td></tr>
+ *   <tr><td></td><td>{@code getFD()}</td><td>with {@code fdcap.getfd=pin}: pin for good (the object
+ *       escapes); by default nothing: the object is followed (below)</td></tr>
  *   <tr><td>{@code sun.nio.ch.FileChannelImpl}</td><td>constructor</td><td>register (FileChannel.open) or share (getChannel)</td></tr>
- *   <tr><td></td><td>every public instance method but the ones below</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td></td><td>every public instance method but the ones below, and (JDK 21+) the
+ *       package-private {@code available()} and {@code isOther()}</td><td>restore + pin / unpin</td></tr>
  *   <tr><td></td><td>{@code transferTo}, {@code transferFrom}</td><td>the same for both channels</td></tr>
  *   <tr><td></td><td>{@code lock}, {@code tryLock}</td><td>never suspend the file again, then as above</td></tr>
  *   <tr><td></td><td>{@code implCloseChannel()}</td><td>restore + pin / forget</td></tr>
@@ -51,6 +53,7 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <tr><td>{@code java.io.UnixFileSystem}</td><td>{@code delete}, {@code rename}</td><td>keep the file's descriptors open</td></tr>
  *   <tr><td>{@code java.io.FileInputStream}, {@code FileOutputStream}</td><td>private {@code open}
  *       failing with EMFILE</td><td>suspend some, retry (not managed otherwise)</td></tr>
+ *   <tr><td></td><td>constructor taking a {@code FileDescriptor}</td><td>pin that descriptor for good</td></tr>
  *   <tr><td>{@code sun.nio.fs.UnixChannelFactory}</td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
  *   <tr><td>{@code sun.nio.fs.UnixFileSystemProvider}</td><td>{@code implDelete}, {@code move}, {@code copy}
  *       (its target)</td><td>the same</td></tr>
@@ -105,7 +108,8 @@ public final class Instrumentations {
                         .visit(Advice.to(FileChannelImplAdvice.Open.class).on(isConstructor()))
                         .visit(Advice.to(FileChannelImplAdvice.Use.class)
                                 .on(publicInstanceMethods().and(not(namedOneOf("setUninterruptible", "transferTo",
-                                        "transferFrom", "lock", "tryLock")))))
+                                        "transferFrom", "lock", "tryLock")))
+                                        .or(streamShortcuts())))
                         .visit(Advice.to(FileChannelImplAdvice.TransferTo.class)
                                 .on(named("transferTo").and(takesArguments(3))))
                         .visit(Advice.to(FileChannelImplAdvice.TransferFrom.class)
@@ -136,7 +140,9 @@ public final class Instrumentations {
                                         .and(takesArgument(1, Path.class)))))
                 .type(namedOneOf("java.io.FileInputStream", "java.io.FileOutputStream"))
                 .transform((builder, type, loader, module, domain) -> builder
-                        .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate()))))
+                        .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate())))
+                        .visit(Advice.to(StreamAdvice.class)
+                                .on(isConstructor().and(takesArguments(FileDescriptor.class)))))
                 .type(named(CHANNEL_FACTORY))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class)
@@ -153,9 +159,19 @@ public final class Instrumentations {
                 FileChannelImplAdvice.Lock.class, FileChannelImplAdvice.Close.class,
                 FileDescriptorAdvice.Valid.class, FileDescriptorAdvice.Sync.class, FileSystemAdvice.IoDelete.class,
                 FileSystemAdvice.IoRename.class,
-                OpenRetryAdvice.class, FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
+                OpenRetryAdvice.class, StreamAdvice.class, FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
                 FileSystemAdvice.NioCopy.class,
                 FdBridge.class);
+    }
+
+    /**
+     * JDK 21+: the package-private {@code available()} and {@code isOther()} that the streams of
+     * {@code Files.newInputStream} call directly (its {@code available}, {@code skip},
+     * {@code readNBytes}, and the decoders of readers over it). Absent on JDK 17.
+     */
+    private static ElementMatcher.Junction<MethodDescription> streamShortcuts() {
+        return isMethod().and(not(isStatic())).and(not(isNative())).and(namedOneOf("available", "isOther"))
+                .and(takesNoArguments());
     }
 
     private static ElementMatcher.Junction<MethodDescription> publicInstanceMethods() {

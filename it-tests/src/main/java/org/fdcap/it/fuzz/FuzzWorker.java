@@ -176,9 +176,6 @@ final class FuzzWorker implements Runnable {
         int f = r.nextInt(files);
         Path path = r.nextInt(60) == 0 ? dir.resolve("missing") : file(f);
         int kind = r.nextInt(7);
-        if (kind == 6 && !STREAM_SHORTCUTS_COVERED) {
-            kind = 4; // a reader's decoder calls available() (see STREAM_SHORTCUTS_COVERED)
-        }
         String name = "open " + s + " " + path.getFileName() + " kind " + kind;
         switch (kind) {
             case 0:
@@ -334,7 +331,11 @@ final class FuzzWorker implements Runnable {
                 });
                 break;
             default:
-                op(who + " getFD().valid()", () -> "skipped"); // getFD() would pin for good: episodes only
+                op(who + " getFD().sync()", () -> {
+                    java.io.FileDescriptor fd = raf.getFD();
+                    fd.sync();
+                    return fd.valid() + " " + raf.getFilePointer();
+                });
                 break;
         }
     }
@@ -439,18 +440,8 @@ final class FuzzWorker implements Runnable {
         });
     }
 
-    /**
-     * KNOWN AGENT BUG, found by this fuzzer, not fixed yet: on JDK 21+ the stream of
-     * {@code Files.newInputStream} implements skip/available/readNBytes through non-public
-     * FileChannelImpl methods, which run on a suspended descriptor (IOException). Until the agent
-     * covers them, those operations (and BufferedReader.ready, which calls available) run on
-     * JDK 17 only, and readers (whose decoder calls available()) become plain streams. See
-     * docs/proof.md.
-     */
-    private static final boolean STREAM_SHORTCUTS_COVERED = Runtime.version().feature() < 21;
-
     private void inputOperation(InputStream in, String who) {
-        int k = STREAM_SHORTCUTS_COVERED ? r.nextInt(5) : r.nextInt(2);
+        int k = r.nextInt(5);
         int len = r.nextInt(MAX_LEN);
         switch (k) {
             case 0:
@@ -492,7 +483,7 @@ final class FuzzWorker implements Runnable {
     }
 
     private void readerOperation(BufferedReader reader, String who) {
-        int k = STREAM_SHORTCUTS_COVERED ? r.nextInt(4) : r.nextInt(3);
+        int k = r.nextInt(4);
         int len = r.nextInt(MAX_LEN);
         switch (k) {
             case 0:

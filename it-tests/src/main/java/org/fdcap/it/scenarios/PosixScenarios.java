@@ -1,10 +1,12 @@
 package org.fdcap.it.scenarios;
 
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -37,11 +39,13 @@ public final class PosixScenarios {
         pressure = new Pressure(dir, Integer.parseInt(args[1]));
         rafOperations();
         channelOperations();
+        fileStreams();
         transfers();
         mappedBuffersStayValid();
         appendModeKeepsAppending();
         syncModes();
         fileDescriptorEscapes();
+        fileDescriptorKeptAndSyncedLater();
         deleteWhileOpen();
         renameWhileOpen();
         renameWhileSuspended();
@@ -117,6 +121,50 @@ public final class PosixScenarios {
             out("Files.lines", lines.count());
         }
         out("Files.readAllBytes", new String(Files.readAllBytes(p), StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The streams and readers of {@code Files}: on JDK 21+ their {@code available}, {@code skip}
+     * and {@code readNBytes} (and a reader's decoder, through {@code available}) go through
+     * package-private channel methods, not the public ones.
+     */
+    private static void fileStreams() throws IOException {
+        Path p = file("streams");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 400; i++) {
+            text.append("line ").append(i).append('\n');
+        }
+        Files.write(p, bytes(text.toString()));
+        try (InputStream in = Files.newInputStream(p)) {
+            pressure.apply();
+            out("stream.available", in.available());
+            pressure.apply();
+            out("stream.read", in.read());
+            pressure.apply();
+            out("stream.skip", in.skip(100));
+            pressure.apply();
+            out("stream.available after skip", in.available());
+            pressure.apply();
+            out("stream.readNBytes", new String(in.readNBytes(12), StandardCharsets.US_ASCII));
+            pressure.apply();
+            byte[] some = new byte[20];
+            out("stream.readNBytes(b)", in.readNBytes(some, 0, 20) + " "
+                    + new String(some, StandardCharsets.US_ASCII).replace('\n', '|'));
+            pressure.apply();
+            out("stream.skip past the end", in.skip(1_000_000));
+            out("stream.available at the end", in.available());
+        }
+        try (BufferedReader reader = Files.newBufferedReader(p)) {
+            int lines = 0;
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                lines++;
+                if (lines % 50 == 0) {
+                    pressure.apply();
+                    out("reader.ready", reader.ready());
+                }
+            }
+            out("reader lines", lines);
+        }
     }
 
     private static void transfers() throws IOException {
@@ -211,6 +259,27 @@ public final class PosixScenarios {
             out("after FileOutputStream(fd)", raf.getFilePointer() + " " + raf.length());
             fd.sync();
         }
+    }
+
+    /**
+     * What databases do (Derby, HSQLDB): keep the {@code FileDescriptor} of each data file and
+     * call {@code sync()} on it from time to time, the file being suspended in between.
+     */
+    private static void fileDescriptorKeptAndSyncedLater() throws IOException {
+        Path p = file("kept");
+        try (RandomAccessFile raf = new RandomAccessFile(p.toFile(), "rw")) {
+            FileDescriptor fd = raf.getFD();
+            for (int i = 0; i < 5; i++) {
+                raf.write(bytes("page " + i + ";"));
+                pressure.apply();
+                out("kept fd valid", fd.valid());
+                fd.sync();
+                pressure.apply();
+                raf.getFD().sync();
+                out("kept fd synced", raf.getFilePointer() + " " + raf.length());
+            }
+        }
+        out("kept file after close", new String(Files.readAllBytes(p), StandardCharsets.US_ASCII));
     }
 
     private static void deleteWhileOpen() throws IOException {
