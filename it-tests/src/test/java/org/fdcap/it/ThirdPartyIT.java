@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.fdcap.it.thirdparty.H2SplitDatabases;
 import org.fdcap.it.thirdparty.LuceneSearch;
 import org.fdcap.it.thirdparty.ZipArchives;
 import org.junit.jupiter.api.Test;
@@ -30,6 +31,11 @@ class ThirdPartyIT {
     @Test
     void commonsCompressReadsAThousandZipArchivesOpenAtOnce() throws Exception {
         prove(ZipArchives.class, 128, "1000", "5");
+    }
+
+    @Test
+    void h2WritesAndQueriesDatabasesStripedOverHundredsOfPartFiles() throws Exception {
+        prove(H2SplitDatabases.class, 128, "4", "5000");
     }
 
     private static void prove(Class<?> main, int limit, String... args) throws Exception {
