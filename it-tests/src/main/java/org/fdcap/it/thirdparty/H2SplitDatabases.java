@@ -38,7 +38,7 @@ import java.util.zip.CRC32;
  * <p>Settings: {@code CACHE_SIZE=256} (KiB) so that queries read the files rather than H2's page
  * cache. {@code WRITE_DELAY=0} stores each commit in the committing thread instead of H2's
  * background writer: with the background writer and the small cache, {@code split:} databases
- * failed now and then without any agent ({@code IllegalArgumentException: newPosition > limit} in
+ * failed in most runs without any agent ({@code IllegalArgumentException: newPosition > limit} in
  * {@code Chunk.readBufferForPage}, a chunk read that does not match its metadata), seemingly a race
  * between a chunk write that {@code split:} cuts into several part writes and a read of an evicted
  * page of that chunk. Without the background writer the program is single-threaded and its output
@@ -152,7 +152,8 @@ public final class H2SplitDatabases {
     private static String query(Connection c, int rows, int round) throws SQLException {
         CRC32 all = new CRC32();
         int count = 0;
-        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT id, n, v FROM t ORDER BY id")) {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT id, n, v FROM t ORDER BY id")) {
             while (rs.next()) {
                 all.update((rs.getInt(1) + ":" + rs.getLong(2) + ":" + rs.getString(3) + "\n")
                         .getBytes(StandardCharsets.UTF_8));
@@ -160,12 +161,14 @@ public final class H2SplitDatabases {
             }
         }
         CRC32 range = new CRC32();
-        try (PreparedStatement p = c.prepareStatement("SELECT id, v FROM t WHERE n BETWEEN ? AND ? ORDER BY n, id")) {
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT id, v FROM t WHERE n BETWEEN ? AND ? ORDER BY n, id")) {
             p.setLong(1, 1000L * round);
             p.setLong(2, 1000L * round + rows / 4);
             try (ResultSet rs = p.executeQuery()) {
                 while (rs.next()) {
-                    range.update((rs.getInt(1) + ":" + rs.getString(2) + "\n").getBytes(StandardCharsets.UTF_8));
+                    range.update((rs.getInt(1) + ":" + rs.getString(2) + "\n")
+                            .getBytes(StandardCharsets.UTF_8));
                 }
             }
         }
@@ -177,6 +180,7 @@ public final class H2SplitDatabases {
     }
 
     private static String value(int d, int r, int round) {
-        return "db " + d + " row " + r + " round " + round + " " + "x".repeat((r * 31 + d + round * 13) % 300);
+        return "db " + d + " row " + r + " round " + round + " "
+                + "x".repeat((r * 31 + d + round * 13) % 300);
     }
 }
