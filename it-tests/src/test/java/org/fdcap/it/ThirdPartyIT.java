@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.fdcap.it.thirdparty.DerbyTables;
+import org.fdcap.it.thirdparty.H2SplitDatabases;
 import org.fdcap.it.thirdparty.LuceneSearch;
 import org.fdcap.it.thirdparty.ZipArchives;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,11 @@ class ThirdPartyIT {
     @Test
     void derbyKeepsEveryTableFileOpenAndSyncsThemThroughGetFd() throws Exception {
         prove(DerbyTables.class, 128, "60", "10");
+    }
+
+    @Test
+    void h2WritesAndQueriesDatabasesStripedOverHundredsOfPartFiles() throws Exception {
+        prove(H2SplitDatabases.class, 128, "4", "5000");
     }
 
     private static void prove(Class<?> main, int limit, String... args) throws Exception {
