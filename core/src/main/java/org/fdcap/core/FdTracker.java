@@ -367,6 +367,22 @@ public final class FdTracker implements AutoCloseable {
                 open.get(), suspended.get(), pinned, unsusp);
     }
 
+    /** The first {@code max} pinned handles, as "path (pins)", for the message of a refusal. */
+    private String pinnedSummary(int max) {
+        StringBuilder sb = new StringBuilder();
+        int[] count = {0};
+        registry.forEachHandle(h -> {
+            int pins = h.pins();
+            if (pins > 0 && count[0]++ < max) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(h.path()).append(" (").append(pins).append(')');
+            }
+        });
+        if (count[0] > max) {
+            sb.append(", ").append(count[0] - max).append(" more");
+        }
+        return count[0] == 0 ? "none" : sb.toString();
+    }
+
     /** The last failure counted in {@link TrackerStats#errors()}, or {@code null}. */
     public Throwable lastError() {
         return lastError;
@@ -507,7 +523,7 @@ public final class FdTracker implements AutoCloseable {
         if (!reserve(n, true)) {
             throw new TooManyOpenFilesException("Too many open files: the capacity of " + capacity
                     + " descriptors is reached and nothing can be suspended to make room for " + n + " more ("
-                    + stats() + ")");
+                    + stats() + "; in use: " + pinnedSummary(5) + ")");
         }
     }
 
