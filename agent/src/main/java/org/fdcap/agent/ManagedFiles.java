@@ -343,6 +343,7 @@ final class ManagedFiles implements FdBridge.Hooks {
         }
     }
 
+    /** Called with the descriptor pinned (when managed): its number cannot change meanwhile. */
     @Override
     public void locked(FileDescriptor fdo) {
         long[] id = NativeCalls.identity(JdkAccess.get(fdo));

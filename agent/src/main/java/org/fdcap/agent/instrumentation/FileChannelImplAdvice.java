@@ -68,12 +68,20 @@ public final class FileChannelImplAdvice {
     /**
      * {@code lock}/{@code tryLock}: closing any descriptor of a file drops every POSIX lock the
      * process holds on it, so from the first attempt no descriptor of that file is suspended.
+     * Restored and pinned first: the file is identified by the descriptor's number, which only a
+     * pin keeps from being closed and given to another file by another thread meanwhile.
      */
     public static final class Lock {
         @Advice.OnMethodEnter
         static Object enter(@Advice.FieldValue("fd") FileDescriptor fd) throws IOException {
-            FdBridge.locked(fd);
-            return FdBridge.enter(fd);
+            Object token = FdBridge.enter(fd);
+            try {
+                FdBridge.locked(fd);
+            } catch (RuntimeException | Error e) {
+                FdBridge.exit(token);
+                throw e;
+            }
+            return token;
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
