@@ -134,14 +134,21 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         if (current != fd) {
             throw new IOException("the descriptor was changed behind fdcap's back: " + path());
         }
-        if (Events.suspendEnabled()) {
-            Object event = Events.beginSuspend();
-            JdkAccess.close(fdo);
-            Events.commitSuspend(event, path(), ManagedFiles.suspendReason(), fd);
-        } else {
-            JdkAccess.close(fdo);
-        }
+        // Marked first: FileDescriptor.valid() on another thread reads the number, then this
+        // flag when the number is -1; marked after the close, a valid() in between said false.
         set(SUSPENDED);
+        try {
+            if (Events.suspendEnabled()) {
+                Object event = Events.beginSuspend();
+                JdkAccess.close(fdo);
+                Events.commitSuspend(event, path(), ManagedFiles.suspendReason(), fd);
+            } else {
+                JdkAccess.close(fdo);
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            clear(SUSPENDED);
+            throw e;
+        }
     }
 
     @Override
