@@ -64,6 +64,9 @@ public final class DifferentialFuzzer {
         for (Thread th : running) {
             th.join();
         }
+        for (FuzzWorker w : workers) {
+            System.out.print(w.log());
+        }
         MessageDigest all = sha256();
         for (FuzzWorker w : workers) {
             if (w.failure() != null) {

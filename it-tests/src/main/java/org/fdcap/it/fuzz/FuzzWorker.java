@@ -56,6 +56,7 @@ final class FuzzWorker implements Runnable {
     private final Random r;
     private final int ops;
     private final boolean trace;
+    private final StringBuilder log = new StringBuilder();
     private final int files;
     private final Object[] slots;
     private final boolean[] closed;
@@ -144,8 +145,15 @@ final class FuzzWorker implements Runnable {
         md.update(b);
         md.update((byte) '\n');
         if (trace) {
-            System.out.println("  [" + Thread.currentThread().getName() + " " + step + "] " + s);
+            // Kept until the seed ends: printing here would make the workers take turns.
+            log.append("  [").append(Thread.currentThread().getName()).append(' ').append(step).append("] ").append(s)
+                    .append('\n');
         }
+    }
+
+    /** What {@code trace} recorded, one line per outcome (empty without trace). */
+    String log() {
+        return log.toString();
     }
 
     // ---- handles ----
