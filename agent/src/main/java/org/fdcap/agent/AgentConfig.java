@@ -29,7 +29,7 @@ public final class AgentConfig {
 
     static final String PREFIX = "fdcap.";
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "cache", "cache.dir");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
@@ -44,6 +44,8 @@ public final class AgentConfig {
     private final Duration statsInterval;
     private final boolean leaks;
     private final boolean jmx;
+    private final boolean cache;
+    private final Path cacheDir;
 
     private AgentConfig(Map<String, String> v) throws ConfigException {
         enabled = parseBoolean(v, "enabled", true);
@@ -69,6 +71,8 @@ public final class AgentConfig {
         statsInterval = v.containsKey("stats.interval") ? interval(v.get("stats.interval")) : null;
         leaks = parseBoolean(v, "leaks", false);
         jmx = parseBoolean(v, "jmx", true);
+        cache = parseBoolean(v, "cache", true);
+        cacheDir = v.containsKey("cache.dir") ? cacheDir(v.get("cache.dir")) : null;
     }
 
     /**
@@ -174,6 +178,16 @@ public final class AgentConfig {
         return jmx;
     }
 
+    /** Whether the instrumented JDK types are cached between starts ({@code fdcap.cache}, default true). */
+    public boolean cache() {
+        return cache;
+    }
+
+    /** Where they are cached ({@code fdcap.cache.dir}), or null for the default ({@code ~/.cache/fdcap}). */
+    public Path cacheDir() {
+        return cacheDir;
+    }
+
     /** Compiles {@link #include()} and {@link #exclude()} into one predicate on absolute paths. */
     public PathFilter pathFilter() {
         return new PathFilter(matchers(include), matchers(exclude));
@@ -185,7 +199,7 @@ public final class AgentConfig {
                 + exclude + " unlinked.dir=" + unlinkedDir + " log.level=" + logLevel + " log.file="
                 + (logFile == null ? "stderr" : logFile) + " stats=" + (statsAtExit ? "exit" : "none")
                 + (statsInterval == null ? "" : " stats.interval=" + statsInterval.toMillis() + "ms") + " leaks=" + leaks
-                + " jmx=" + jmx;
+                + " jmx=" + jmx + " cache=" + (cache ? (cacheDir == null ? "default" : cacheDir) : "off");
     }
 
     /** Which absolute paths the agent manages. */
@@ -340,6 +354,17 @@ public final class AgentConfig {
             return null;
         } catch (java.io.IOException | UnsupportedOperationException e) {
             return "cannot be checked (" + e + ")";
+        }
+    }
+
+    private static Path cacheDir(String raw) throws ConfigException {
+        try {
+            if (raw.isBlank()) {
+                throw bad("cache.dir", raw, "a directory path");
+            }
+            return Paths.get(raw.trim()).toAbsolutePath();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw bad("cache.dir", raw, "a directory path");
         }
     }
 
