@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * time, version). The settings do not enter it: the advice reads them at run time. Within a file
  * each class's bytes come with the SHA-256 of the JDK's bytes they were made from, checked by
  * {@link JdkTypes} before use; the file ends with the SHA-256 of its content (a torn or corrupt
- * file is ignored).
+ * file is ignored, with a warning, and replaced).
  *
  * <p>The directory is a place from which code gets into {@code java.base}, so it is used only if
  * it belongs to this user, is not writable by group or others, and is not a symbolic link (one
@@ -184,7 +184,9 @@ public final class TransformCache {
         try {
             return parse(content, key);
         } catch (IOException | RuntimeException e) {
-            LOG.debug("ignoring the cache file {}: {}", file, e.getMessage());
+            // Files are renamed into place whole, and the name is the key's digest: a file that
+            // does not decode was damaged or tampered with. Said once: it is replaced now.
+            LOG.warn("ignoring the cache file {}: {}; instrumenting the JDK types again", file, e.getMessage());
             return null;
         }
     }

@@ -7,7 +7,6 @@ import java.io.RandomAccessFile;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.lang.instrument.Instrumentation;
-import java.lang.instrument.UnmodifiableClassException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.ProtectionDomain;
@@ -45,6 +44,13 @@ public final class JdkTypes implements ClassFileTransformer {
     private final Supplier<ClassFileTransformer> byteBuddyFactory;
     private final Map<String, Cached> cached;
     private final Map<String, Cached> woven = new ConcurrentHashMap<>();
+    /**
+     * The digest of the bytes each type was first offered with. The JVM offers a type that no
+     * transformer changed differently the second time (it was redefined with its reconstituted
+     * bytes), so after a cache mismatch the bytes woven in the second pass are recorded under the
+     * digest a fresh JVM will offer: the first.
+     */
+    private final Map<String, byte[]> firstDigest = new ConcurrentHashMap<>();
     private volatile boolean useCache;
     private volatile boolean mismatch;
     private volatile ClassFileTransformer byteBuddy;
@@ -112,8 +118,10 @@ public final class JdkTypes implements ClassFileTransformer {
         if (useCache) {
             try {
                 inst.retransformClasses(types);
-            } catch (UnmodifiableClassException | RuntimeException e) {
-                mismatch = true; // whatever went wrong, Byte Buddy's path reports it properly
+            } catch (Throwable t) {
+                // e.g. bytes the JVM rejects (a file damaged with a valid checksum): no class was
+                // changed by the failed call; Byte Buddy's path reports real problems properly
+                mismatch = true;
             }
             if (!mismatch && transformed == types.length) {
                 return;
@@ -171,6 +179,12 @@ public final class JdkTypes implements ClassFileTransformer {
             return null;
         }
         byte[] digest = sha256(bytes);
+        byte[] first = firstDigest.putIfAbsent(className, digest);
+        if (Boolean.getBoolean("fdcap.debug.transform")) {
+            System.err.println("fdcap: " + className + " " + (useCache ? "cached" : "woven") + " sha256 "
+                    + String.format("%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3])
+                    + (classBeingRedefined == null ? " (loading)" : ""));
+        }
         if (useCache) {
             Cached c = cached.get(className);
             if (c != null && MessageDigest.isEqual(c.originalDigest, digest)) {
@@ -185,7 +199,7 @@ public final class JdkTypes implements ClassFileTransformer {
         byte[] out = weaver().transform(module, loader, className, classBeingRedefined, domain, bytes);
         if (out != null) {
             transformed++;
-            woven.put(className, new Cached(digest, out));
+            woven.put(className, new Cached(first != null ? first : digest, out));
         }
         return out;
     }
