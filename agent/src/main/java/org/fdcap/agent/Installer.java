@@ -133,12 +133,8 @@ public final class Installer {
                     : "woven by Byte Buddy (" + (cache == null ? "no cache" : jdkTypes.mismatch()
                             ? "the cache did not match this JVM's classes" : "nothing cached yet") + ")");
             long t1 = System.nanoTime();
-            // Call sites too while the helper works: until FdBridge.install below, a rewritten
-            // call goes straight to the native method, as without the agent.
-            callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
-            long t2 = System.nanoTime();
             int capacity = result(prepare);
-            long t3 = System.nanoTime();
+            long t2 = System.nanoTime();
             FdTracker tracker = FdTracker.builder()
                     .capacity(capacity)
                     .unlinkedFilePool(config.unlinkedDir())
@@ -148,10 +144,14 @@ public final class Installer {
             ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(), leaks,
                     attaching());
             FdBridge.install(files);
+            long t3 = System.nanoTime();
+            // After the helper's work, not during it: the call-site pre-filter would otherwise
+            // read every JDK class jnr loads, on the thread everything waits for.
+            callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
             long t4 = System.nanoTime();
             selfTest(files, config.pathFilter());
-            log.debug("start-up: JDK types {} ms, call sites {} ms, then waited {} ms for jnr+capacity+warm-up,"
-                    + " tracker {} ms, self-test {} ms",
+            log.debug("start-up: JDK types {} ms, then waited {} ms for jnr+capacity+warm-up, tracker {} ms,"
+                    + " call sites {} ms, self-test {} ms",
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
                     (System.nanoTime() - t4) / 1_000_000);
             startReaper(files);
