@@ -174,7 +174,7 @@ public final class TransformCache {
                 LOG.debug("ignoring the cache file {}: not a regular file of at most {} bytes", file, MAX_FILE);
                 return null;
             }
-            content = readBounded(file);
+            content = readBounded(file, (int) a.size());
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException | RuntimeException e) {
@@ -191,14 +191,15 @@ public final class TransformCache {
         }
     }
 
-    private static byte[] readBounded(Path file) throws IOException {
+    /** The file's content, {@code expected} bytes; fails if it has grown past that since. */
+    private static byte[] readBounded(Path file, int expected) throws IOException {
         try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            ByteBuffer buf = ByteBuffer.allocate(MAX_FILE + 1);
+            ByteBuffer buf = ByteBuffer.allocate(Math.min(expected, MAX_FILE) + 1);
             while (buf.hasRemaining() && ch.read(buf) >= 0) {
-                // until the end or one byte past the bound
+                // until the end or one byte past the expected size
             }
             if (!buf.hasRemaining()) {
-                throw new IOException("larger than " + MAX_FILE + " bytes");
+                throw new IOException("changed while read (more than " + expected + " bytes)");
             }
             return Arrays.copyOf(buf.array(), buf.position());
         }
