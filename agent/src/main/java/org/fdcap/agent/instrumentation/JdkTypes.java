@@ -195,6 +195,16 @@ public final class JdkTypes implements ClassFileTransformer {
             if (!complete()) {
                 return null; // still installing: install() weaves all of them again
             }
+            // A later retransformation (another agent's) offering other bytes: weave those. If
+            // Byte Buddy cannot be set up inside this transformation, keep the cached code: a type
+            // losing its advice while the tracker holds suspended descriptors would break them.
+            byte[] out;
+            try {
+                out = weaver().transform(module, loader, className, classBeingRedefined, domain, bytes);
+            } catch (Throwable t) {
+                out = null;
+            }
+            return out != null ? out : c == null ? null : c.bytes.clone();
         }
         byte[] out = weaver().transform(module, loader, className, classBeingRedefined, domain, bytes);
         if (out != null) {
