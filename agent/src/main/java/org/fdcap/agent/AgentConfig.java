@@ -29,7 +29,7 @@ public final class AgentConfig {
 
     static final String PREFIX = "fdcap.";
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
@@ -45,6 +45,8 @@ public final class AgentConfig {
     private final boolean leaks;
     private final boolean jmx;
     private final boolean pinOnGetFd;
+    private final boolean cache;
+    private final Path cacheDir;
 
     private AgentConfig(Map<String, String> v) throws ConfigException {
         enabled = parseBoolean(v, "enabled", true);
@@ -76,6 +78,8 @@ public final class AgentConfig {
                     + " sync() and valid() restore it, a stream built on it pins it) or pin (getFD() pins for good)");
         }
         pinOnGetFd = getFd.equals("pin");
+        cache = parseBoolean(v, "cache", true);
+        cacheDir = v.containsKey("cache.dir") ? cacheDir(v.get("cache.dir")) : null;
     }
 
     /**
@@ -189,6 +193,16 @@ public final class AgentConfig {
         return pinOnGetFd;
     }
 
+    /** Whether the instrumented JDK types are cached between starts ({@code fdcap.cache}, default true). */
+    public boolean cache() {
+        return cache;
+    }
+
+    /** Where they are cached ({@code fdcap.cache.dir}), or null for the default ({@code ~/.cache/fdcap}). */
+    public Path cacheDir() {
+        return cacheDir;
+    }
+
     /** Compiles {@link #include()} and {@link #exclude()} into one predicate on absolute paths. */
     public PathFilter pathFilter() {
         return new PathFilter(matchers(include), matchers(exclude));
@@ -200,7 +214,8 @@ public final class AgentConfig {
                 + exclude + " unlinked.dir=" + unlinkedDir + " log.level=" + logLevel + " log.file="
                 + (logFile == null ? "stderr" : logFile) + " stats=" + (statsAtExit ? "exit" : "none")
                 + (statsInterval == null ? "" : " stats.interval=" + statsInterval.toMillis() + "ms") + " leaks=" + leaks
-                + " jmx=" + jmx + " getfd=" + (pinOnGetFd ? "pin" : "follow");
+                + " jmx=" + jmx + " getfd=" + (pinOnGetFd ? "pin" : "follow") + " cache="
+                + (cache ? (cacheDir == null ? "default" : cacheDir) : "off");
     }
 
     /** Which absolute paths the agent manages. */
@@ -355,6 +370,17 @@ public final class AgentConfig {
             return null;
         } catch (java.io.IOException | UnsupportedOperationException e) {
             return "cannot be checked (" + e + ")";
+        }
+    }
+
+    private static Path cacheDir(String raw) throws ConfigException {
+        try {
+            if (raw.isBlank()) {
+                throw bad("cache.dir", raw, "a directory path");
+            }
+            return Paths.get(raw.trim()).toAbsolutePath();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw bad("cache.dir", raw, "a directory path");
         }
     }
 

@@ -10,17 +10,19 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
 import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.utility.JavaModule;
 import org.fdcap.agent.bootstrap.FdBridge;
 import org.fdcap.agent.instrumentation.CallSiteSubstitution;
 import org.fdcap.agent.instrumentation.Instrumentations;
+import org.fdcap.agent.instrumentation.JdkTypes;
+import org.fdcap.agent.cache.TransformCache;
 import org.fdcap.agent.logging.AgentLogConfigurator;
 import org.fdcap.agent.ops.Events;
 import org.fdcap.agent.ops.LeakLog;
@@ -96,7 +98,7 @@ public final class Installer {
         System.setProperty("jnr.ffi.asm.enabled", "false");
         AgentLogConfigurator.settings(config.logLevel(), config.logFile());
         Logger log = LoggerFactory.getLogger(Installer.class);
-        ResettableClassFileTransformer jdkTypes = null;
+        JdkTypes jdkTypes = null;
         CallSiteSubstitution callSites = null;
         TransformListener listener = new TransformListener();
         try {
@@ -114,7 +116,22 @@ public final class Installer {
             Thread helper = new Thread(prepare, "fdcap-start");
             helper.setDaemon(true);
             helper.start();
-            jdkTypes = Instrumentations.install(inst, listener);
+            // The instrumented JDK types from an earlier start when they match this JVM's, else
+            // woven by Byte Buddy now (and stored for the next start).
+            TransformCache cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
+            Map<String, JdkTypes.Cached> cached = cache == null ? null : cache.read();
+            jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener));
+            listener.check();
+            if (!jdkTypes.complete()) {
+                throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES
+                        + " JDK types");
+            }
+            if (cache != null && !jdkTypes.fromCache()) {
+                cache.write(jdkTypes.woven());
+            }
+            log.debug("JDK types {}", jdkTypes.fromCache() ? "from the cache " + cache.file()
+                    : "woven by Byte Buddy (" + (cache == null ? "no cache" : jdkTypes.mismatch()
+                            ? "the cache did not match this JVM's classes" : "nothing cached yet") + ")");
             long t1 = System.nanoTime();
             int capacity = result(prepare);
             long t2 = System.nanoTime();
@@ -127,8 +144,9 @@ public final class Installer {
             ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(), leaks,
                     attaching(), config.pinOnGetFd());
             FdBridge.install(files);
-            listener.check(Instrumentations.TYPES);
             long t3 = System.nanoTime();
+            // After the helper's work, not during it: the call-site pre-filter would otherwise
+            // read every JDK class jnr loads, on the thread everything waits for.
             callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
             long t4 = System.nanoTime();
             selfTest(files, config.pathFilter());
@@ -148,7 +166,7 @@ public final class Installer {
                 inst.removeTransformer(callSites);
             }
             if (jdkTypes != null) {
-                jdkTypes.reset(inst, AgentBuilder.RedefinitionStrategy.RETRANSFORMATION);
+                jdkTypes.uninstall(inst);
             }
             log.error("fdcap could not start; running without fdcap", t);
         } finally {
@@ -336,12 +354,9 @@ public final class Installer {
             }
         }
 
-        void check(int expected) {
+        void check() {
             if (failure != null) {
                 throw new IllegalStateException("could not instrument " + failedType, failure);
-            }
-            if (transformed < expected) {
-                throw new IllegalStateException("instrumented " + transformed + " of " + expected + " JDK types");
             }
         }
     }

@@ -96,7 +96,8 @@ public final class AgentComparison {
         for (String method : new String[] {"rafSeekRead", "channelPread"}) {
             for (int t : threads()) {
                 Score none = run(FileReadBenchmark.class, method, t, Map.of(), List.of());
-                Score agent = run(FileReadBenchmark.class, method, t, Map.of(), List.of("-javaagent:" + agentJar));
+                Score agent = run(FileReadBenchmark.class, method, t, Map.of(),
+                        List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false"));
                 out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s |%n", method, t, none, agent, percent(agent, none));
             }
         }
@@ -214,7 +215,8 @@ public final class AgentComparison {
         try {
             AgentRun a = new AgentRun();
             a.score = run(ManyFilesReadBenchmark.class, "openFiles", threads, Map.of("files", String.valueOf(files)),
-                    List.of("-javaagent:" + agentJar, "-Dfdcap.max=" + max, "-Dfdcap.bench.report=" + report));
+                    List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false", "-Dfdcap.max=" + max,
+                            "-Dfdcap.bench.report=" + report));
             long reads = 0;
             long misses = 0;
             for (String line : Files.readAllLines(report)) {

@@ -27,6 +27,11 @@ final class ChildJvm {
     static final String CLASSES = System.getProperty("fdcap.it.classes", "target/classes");
     static final Path WORK = Path.of(System.getProperty("fdcap.it.work", "target/it-work")).toAbsolutePath();
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    /**
+     * The agent's cache of instrumented JDK types for the children (never the real home's): shared,
+     * so most children after the first start from it; the tests of the cache set their own.
+     */
+    static final Path CACHE = WORK.resolve("fdcap-cache");
 
     private final List<String> jvmArgs = new ArrayList<>();
     private final List<String> programArgs = new ArrayList<>();
@@ -115,6 +120,10 @@ final class ChildJvm {
         if (agent) {
             cmd.add("-javaagent:" + AGENT + (agentArgs == null ? "" : "=" + agentArgs));
             cmd.add("-Dfdcap.stats=exit");
+        }
+        if (jvmArgs.stream().noneMatch(a -> a.startsWith("-Dfdcap.cache"))) {
+            // nobody could not use root's directory (and would say so on stderr)
+            cmd.add(asNobody ? "-Dfdcap.cache=false" : "-Dfdcap.cache.dir=" + CACHE);
         }
         cmd.addAll(jvmArgs);
         cmd.add("-cp");

@@ -189,6 +189,127 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
         if (bytes == null) {
             return false;
         }
+        int names;
+        try {
+            names = constantPoolNames(bytes);
+        } catch (RuntimeException e) {
+            names = -1;
+        }
+        if (names < 0) {
+            return mayCallNativesByScan(bytes);
+        }
+        if ((names & NAME_GET_FILE_POINTER) != 0) {
+            return true;
+        }
+        if ((nativeLength || nativeSetLength) && (names & NAME_RAF) != 0
+                && (names & (NAME_LENGTH | NAME_SET_LENGTH)) != 0) {
+            return true;
+        }
+        return nativeSync && (names & NAME_FD) != 0 && (names & NAME_SYNC) != 0;
+    }
+
+    static final int NAME_GET_FILE_POINTER = 1;
+    static final int NAME_RAF = 2;
+    static final int NAME_LENGTH = 4;
+    static final int NAME_SET_LENGTH = 8;
+    static final int NAME_FD = 16;
+    static final int NAME_SYNC = 32;
+
+    /**
+     * Which of the six names are UTF-8 entries of the constant pool, as bits, or -1 for a class file
+     * this walk does not know (then the whole file is scanned). A call needs its names there; a
+     * walk of the constant pool compares only the entries of the right lengths, where a scan of
+     * the whole file compared every byte: on the ~400 JDK classes a hello-world loads after the
+     * agent starts, 40 ms instead of 95 (300 instead of 50 before the JIT has compiled it).
+     */
+    static int constantPoolNames(byte[] b) {
+        if (b.length < 10 || b[0] != (byte) 0xCA || b[1] != (byte) 0xFE || b[2] != (byte) 0xBA
+                || b[3] != (byte) 0xBE) {
+            return -1;
+        }
+        int count = u2(b, 8);
+        int i = 10;
+        int names = 0;
+        for (int index = 1; index < count; index++) {
+            switch (b[i]) {
+                case 1: // Utf8
+                    int length = u2(b, i + 1);
+                    names |= name(b, i + 3, length);
+                    i += 3 + length;
+                    break;
+                case 3: // Integer
+                case 4: // Float
+                    i += 5;
+                    break;
+                case 5: // Long
+                case 6: // Double: two slots
+                    i += 9;
+                    index++;
+                    break;
+                case 7: // Class
+                case 8: // String
+                case 16: // MethodType
+                case 19: // Module
+                case 20: // Package
+                    i += 3;
+                    break;
+                case 9: // Fieldref
+                case 10: // Methodref
+                case 11: // InterfaceMethodref
+                case 12: // NameAndType
+                case 17: // Dynamic
+                case 18: // InvokeDynamic
+                    i += 5;
+                    break;
+                case 15: // MethodHandle
+                    i += 4;
+                    break;
+                default:
+                    return -1;
+            }
+        }
+        return names;
+    }
+
+    private static int name(byte[] b, int at, int length) {
+        switch (length) {
+            case 14:
+                return equal(b, at, GET_FILE_POINTER) ? NAME_GET_FILE_POINTER : 0;
+            case 24:
+                return equal(b, at, RAF) ? NAME_RAF : 0;
+            case 6:
+                return equal(b, at, LENGTH) ? NAME_LENGTH : 0;
+            case 9:
+                return equal(b, at, SET_LENGTH) ? NAME_SET_LENGTH : 0;
+            case 22:
+                return equal(b, at, FD) ? NAME_FD : 0;
+            case 4:
+                return equal(b, at, SYNC) ? NAME_SYNC : 0;
+            default:
+                return 0;
+        }
+    }
+
+    /** Whether the entry's characters (after its 3-byte header) are at {@code b[at]}. */
+    private static boolean equal(byte[] b, int at, byte[] entry) {
+        int n = entry.length - 3;
+        if (at + n > b.length) {
+            return false;
+        }
+        for (int k = 0; k < n; k++) {
+            if (b[at + k] != entry[3 + k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int u2(byte[] b, int i) {
+        return ((b[i] & 0xff) << 8) | (b[i + 1] & 0xff);
+    }
+
+    /** The pre-filter on the whole file, for class files {@link #constantPoolNames} does not read. */
+    boolean mayCallNativesByScan(byte[] bytes) {
         if (indexOf(bytes, GET_FILE_POINTER) >= 0) {
             return true;
         }

@@ -18,12 +18,11 @@ import static net.bytebuddy.matcher.ElementMatchers.takesNoArguments;
 import java.io.File;
 import java.io.FileDescriptor;
 import java.io.RandomAccessFile;
-import java.lang.instrument.Instrumentation;
+import java.lang.instrument.ClassFileTransformer;
 import java.nio.file.Path;
 import java.util.List;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
-import net.bytebuddy.agent.builder.ResettableClassFileTransformer;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
@@ -75,19 +74,12 @@ public final class Instrumentations {
     }
 
     /**
-     * Retransforms the three JDK types. Throws if any of them could not be transformed (the
-     * caller then resets and runs without the agent).
+     * Byte Buddy's transformer of the {@link #TYPES} JDK types, not registered: {@link JdkTypes}
+     * calls it, records what it makes, and retransforms the types. Failures go to {@code listener}.
      */
-    public static ResettableClassFileTransformer install(Instrumentation inst, AgentBuilder.Listener listener)
-            throws ClassNotFoundException {
-        Class<?> channel = Class.forName(FILE_CHANNEL_IMPL);
+    public static ClassFileTransformer transformer(AgentBuilder.Listener listener) {
         return new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
                 .disableClassFormatChanges()
-                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-                .with(new AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Explicit(
-                        RandomAccessFile.class, channel, FileDescriptor.class, Class.forName(IO_FILE_SYSTEM),
-                        Class.forName(NIO_FILE_SYSTEM_PROVIDER), Class.forName(CHANNEL_FACTORY),
-                        java.io.FileInputStream.class, java.io.FileOutputStream.class))
                 .with(AgentBuilder.TypeStrategy.Default.DECORATE)
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(listener)
@@ -147,7 +139,7 @@ public final class Instrumentations {
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class)
                                 .on(named("open").and(isStatic()).and(returns(FileDescriptor.class)))))
-                .installOn(inst);
+                .makeRaw();
     }
 
     /** The classes whose bytes Byte Buddy reads when transforming (loaded before install). */

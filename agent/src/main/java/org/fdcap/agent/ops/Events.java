@@ -7,22 +7,26 @@ package org.fdcap.agent.ops;
  * the {@code jdk.jfr} module is absent (a jlinked runtime) both stay off.
  *
  * <p>Called on the suspend and restore paths, which must not load classes: the event classes are
- * loaded when this class initializes (during the agent's warm-up).
+ * loaded when Flight Recorder initializes (before its first recording starts, on the thread that
+ * starts it), or at once if it already has. Loading them registers them with Flight Recorder,
+ * which costs a tenth of the agent's start-up; a program that never records does not pay it.
  */
 public final class Events {
     private static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.jfr").isPresent();
+    /** Set once the event classes are loaded and registered. */
+    private static volatile boolean ready;
 
     private Events() {
     }
 
     /** Whether a recording wants {@code org.fdcap.Suspend} now. */
     public static boolean suspendEnabled() {
-        return AVAILABLE && Probes.SUSPEND.isEnabled();
+        return ready && Probes.SUSPEND.isEnabled();
     }
 
     /** Whether a recording wants {@code org.fdcap.Restore} now. */
     public static boolean restoreEnabled() {
-        return AVAILABLE && Probes.RESTORE.isEnabled();
+        return ready && Probes.RESTORE.isEnabled();
     }
 
     /** Starts timing a suspension; call only when {@link #suspendEnabled()}. */
@@ -63,10 +67,31 @@ public final class Events {
         }
     }
 
-    /** Loads (and so registers) the event classes; call once before the agent goes live. */
+    /**
+     * Loads (and so registers) the event classes when Flight Recorder initializes, or now if it
+     * has; call once before the agent goes live.
+     */
     public static void load() {
-        suspendEnabled();
-        restoreEnabled();
+        if (AVAILABLE) {
+            Registration.watch();
+        }
+    }
+
+    /** Only loaded when jdk.jfr is present. */
+    private static final class Registration implements jdk.jfr.FlightRecorderListener {
+        static void watch() {
+            // Calls recorderInitialized at once when Flight Recorder is already up.
+            jdk.jfr.FlightRecorder.addListener(new Registration());
+        }
+
+        @Override
+        public void recorderInitialized(jdk.jfr.FlightRecorder recorder) {
+            if (!ready) {
+                Probes.SUSPEND.isEnabled();
+                Probes.RESTORE.isEnabled();
+                ready = true;
+            }
+        }
     }
 
     /** Only initialized when jdk.jfr is present. */

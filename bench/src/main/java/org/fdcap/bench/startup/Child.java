@@ -24,12 +24,23 @@ final class Child {
         return jar;
     }
 
-    /** {@code java [-javaagent:jar[=agentArgs]] jvmArgs... rest...}. */
+    /**
+     * {@code java [-javaagent:jar[=agentArgs] -Dfdcap.cache=false] rest...}: without the cache of
+     * instrumented JDK types, so that no run leaves one in the user's home.
+     */
     static List<String> command(boolean agent, String agentArgs, List<String> rest) {
+        return command(agent, agentArgs, null, rest);
+    }
+
+    /**
+     * The same, with the cache of instrumented JDK types in {@code cacheDir} (null: no cache).
+     */
+    static List<String> command(boolean agent, String agentArgs, Path cacheDir, List<String> rest) {
         List<String> cmd = new ArrayList<>();
         cmd.add(JAVA);
         if (agent) {
             cmd.add("-javaagent:" + agentJar() + (agentArgs == null ? "" : "=" + agentArgs));
+            cmd.add(cacheDir == null ? "-Dfdcap.cache=false" : "-Dfdcap.cache.dir=" + cacheDir);
         }
         cmd.addAll(rest);
         return cmd;

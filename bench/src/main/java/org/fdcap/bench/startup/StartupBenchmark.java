@@ -24,6 +24,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code -javaagent:fdcap-agent.jar} (default settings), on the same programs in the same run.
  * One operation is one start; {@link StartupReport} runs it and prints medians and differences.
  *
+ * <p>{@code agent}: {@code off} (no agent); {@code first}, the agent with
+ * {@code -Dfdcap.cache=false}, so that every start instruments the JDK types with Byte Buddy as a
+ * first start does; {@code cached}, the agent with its cache of instrumented JDK types in a fresh
+ * directory of the trial (the warm-up start fills it, as a user's first start would): what every
+ * later start costs. No run touches the user's own cache ({@code ~/.cache/fdcap}).
+ *
  * <ul>
  *   <li>{@code hello}: {@code java -cp classes Hello} (a directory on the class path);</li>
  *   <li>{@code hello-jar}: {@code java -jar hello.jar} (the class path is a jar, which the
@@ -44,7 +50,7 @@ public class StartupBenchmark {
     @Param({"hello", "hello-jar", "classes-plain", "classes-calling"})
     public String program;
 
-    @Param({"off", "on"})
+    @Param({"off", "first", "cached"})
     public String agent;
 
     private Programs programs;
@@ -74,7 +80,8 @@ public class StartupBenchmark {
             default:
                 throw new IllegalArgumentException(program);
         }
-        command = Child.command(agent.equals("on"), null, rest);
+        command = Child.command(!agent.equals("off"), null,
+                agent.equals("cached") ? programs.dir.resolve("fdcap-cache") : null, rest);
     }
 
     @TearDown(Level.Trial)

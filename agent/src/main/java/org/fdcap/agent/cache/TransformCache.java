@@ -1,0 +1,344 @@
+package org.fdcap.agent.cache;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.fdcap.agent.instrumentation.JdkTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cache of the instrumented JDK types: what Byte Buddy made of them in an earlier start, so
+ * that a later start retransforms them without loading Byte Buddy ({@link JdkTypes}).
+ *
+ * <p>One file per key, {@code <hex>.bin} in the cache directory. The key names everything the
+ * woven code depends on: the JDK ({@code java.home}, {@code java.runtime.version},
+ * {@code java.vm.vendor}, {@code java.vm.version}) and the agent jar (path, size, modification
+ * time, version). The settings do not enter it: the advice reads them at run time. Within a file
+ * each class's bytes come with the SHA-256 of the JDK's bytes they were made from, checked by
+ * {@link JdkTypes} before use; the file ends with the SHA-256 of its content (a torn or corrupt
+ * file is ignored, with a warning, and replaced).
+ *
+ * <p>The directory is a place from which code gets into {@code java.base}, so it is used only if
+ * it belongs to this user, is not writable by group or others, and is not a symbolic link (one
+ * warning, then the start goes on without the cache). It is created with mode 700; files are
+ * written to a temporary file and renamed, read without following symbolic links, and at most
+ * {@link #MAX_FILE} bytes. A directory that cannot be created or written (read-only home) means
+ * no cache, silently (a debug line).
+ */
+public final class TransformCache {
+    /** The largest cache file read (the 8 types take about 200 KB). */
+    static final int MAX_FILE = 8 << 20;
+    /** Files of other keys (other JDKs, other agent builds) kept in the directory. */
+    static final int KEEP = 16;
+    private static final int MAGIC = 0x66646361; // "fdca"
+    private static final int FORMAT = 1;
+    private static final int DIGEST = 32;
+
+    private static final Logger LOG = LoggerFactory.getLogger(TransformCache.class);
+
+    private final Path dir;
+    private final String key;
+    private final Path file;
+
+    private TransformCache(Path dir, String key) {
+        this.dir = dir;
+        this.key = key;
+        this.file = dir.resolve(hex(sha256(key.getBytes(StandardCharsets.UTF_8))).substring(0, 32) + ".bin");
+    }
+
+    /**
+     * The cache for this JVM and agent jar, or null when it is off or its directory is refused
+     * (logged once) or unusable (debug).
+     *
+     * @param dir the directory ({@code fdcap.cache.dir}), or null for the default
+     */
+    public static TransformCache open(Path dir, File agentJar) {
+        Path d = dir != null ? dir : defaultDirectory();
+        if (d == null) {
+            LOG.debug("no cache of the instrumented JDK types: no cache directory (user.home unset)");
+            return null;
+        }
+        d = d.toAbsolutePath();
+        try {
+            if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+                Path parent = d.getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                try {
+                    Files.createDirectory(d, PosixFilePermissions.asFileAttribute(
+                            PosixFilePermissions.fromString("rwx------")));
+                } catch (FileAlreadyExistsException raced) {
+                    // another JVM made it; checked below like any existing one
+                }
+            }
+            String unsafe = unsafe(d);
+            if (unsafe != null) {
+                LOG.warn("not using the cache directory {} (fdcap.cache.dir): it {}; starting without the cache",
+                        d, unsafe);
+                return null;
+            }
+            return new TransformCache(d, key(agentJar));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no cache of the instrumented JDK types in {}: {}", d, e.toString());
+            return null;
+        }
+    }
+
+    /** {@code $XDG_CACHE_HOME/fdcap} when that is an absolute path, else {@code ~/.cache/fdcap}. */
+    static Path defaultDirectory() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isEmpty() && Paths.get(xdg).isAbsolute()) {
+            return Paths.get(xdg, "fdcap");
+        }
+        String home = System.getProperty("user.home");
+        return home == null || home.isEmpty() || home.equals("?") ? null : Paths.get(home, ".cache", "fdcap");
+    }
+
+    /** Why {@code d} must not be used, or null. */
+    static String unsafe(Path d) throws IOException {
+        BasicFileAttributes basic = Files.readAttributes(d, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (basic.isSymbolicLink()) {
+            return "is a symbolic link (never followed)";
+        }
+        if (!basic.isDirectory()) {
+            return "is not a directory";
+        }
+        int uid = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        // /proc/self belongs to the process's effective user: no native call needed here.
+        int self = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+        if (uid != self) {
+            return "belongs to uid " + uid + ", not to this user (uid " + self + ")";
+        }
+        int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & 022) != 0) {
+            return "is writable by other users (mode " + Integer.toOctalString(mode & 0777) + ")";
+        }
+        return null;
+    }
+
+    /** What the woven bytes depend on, outside the bytes of the JDK types themselves. */
+    static String key(File agentJar) throws IOException {
+        Path jar = agentJar.toPath().toAbsolutePath();
+        BasicFileAttributes a = Files.readAttributes(jar, BasicFileAttributes.class);
+        return "fdcap transform cache " + FORMAT
+                + "\njava.home=" + System.getProperty("java.home")
+                + "\njava.runtime.version=" + System.getProperty("java.runtime.version")
+                + "\njava.vm.vendor=" + System.getProperty("java.vm.vendor")
+                + "\njava.vm.version=" + System.getProperty("java.vm.version")
+                + "\nagent=" + jar + " size=" + a.size() + " mtime=" + a.lastModifiedTime().toMillis()
+                + " version=" + TransformCache.class.getPackage().getImplementationVersion() + "\n";
+    }
+
+    /** The cache file. */
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * The recorded types, by internal class name, or null when there is no valid file for this
+     * key (absent: silently; unreadable, corrupt or of another key: a debug line).
+     */
+    public Map<String, JdkTypes.Cached> read() {
+        byte[] content;
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!a.isRegularFile() || a.size() > MAX_FILE || a.size() < 8 + DIGEST) {
+                LOG.debug("ignoring the cache file {}: not a regular file of at most {} bytes", file, MAX_FILE);
+                return null;
+            }
+            content = readBounded(file, (int) a.size());
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("ignoring the cache file {}: {}", file, e.toString());
+            return null;
+        }
+        try {
+            return parse(content, key);
+        } catch (IOException | RuntimeException e) {
+            // Files are renamed into place whole, and the name is the key's digest: a file that
+            // does not decode was damaged or tampered with. Said once: it is replaced now.
+            LOG.warn("ignoring the cache file {}: {}; instrumenting the JDK types again", file, e.getMessage());
+            return null;
+        }
+    }
+
+    /** The file's content, {@code expected} bytes; fails if it has grown past that since. */
+    private static byte[] readBounded(Path file, int expected) throws IOException {
+        try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer buf = ByteBuffer.allocate(Math.min(expected, MAX_FILE) + 1);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // until the end or one byte past the expected size
+            }
+            if (!buf.hasRemaining()) {
+                throw new IOException("changed while read (more than " + expected + " bytes)");
+            }
+            return Arrays.copyOf(buf.array(), buf.position());
+        }
+    }
+
+    /** Decodes a cache file; throws on anything but a complete, intact file of this key. */
+    static Map<String, JdkTypes.Cached> parse(byte[] content, String key) throws IOException {
+        if (content.length < 8 + DIGEST) {
+            throw new IOException("truncated");
+        }
+        int body = content.length - DIGEST;
+        byte[] expected = Arrays.copyOfRange(content, body, content.length);
+        MessageDigest md = digest();
+        md.update(content, 0, body);
+        if (!MessageDigest.isEqual(md.digest(), expected)) {
+            throw new IOException("corrupt (checksum)");
+        }
+        DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(content, 0, body));
+        if (in.readInt() != MAGIC || in.readInt() != FORMAT) {
+            throw new IOException("not a cache file of this format");
+        }
+        if (!in.readUTF().equals(key)) {
+            throw new IOException("made for another JDK or agent jar");
+        }
+        int n = in.readInt();
+        if (n < 0 || n > 64) {
+            throw new IOException("bad entry count " + n);
+        }
+        Map<String, JdkTypes.Cached> out = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            String name = in.readUTF();
+            byte[] digest = new byte[DIGEST];
+            in.readFully(digest);
+            int len = in.readInt();
+            if (len <= 0 || len > in.available()) {
+                throw new IOException("bad length " + len + " for " + name);
+            }
+            byte[] bytes = new byte[len];
+            in.readFully(bytes);
+            out.put(name, new JdkTypes.Cached(digest, bytes));
+        }
+        if (in.available() != 0) {
+            throw new IOException("trailing bytes");
+        }
+        return out;
+    }
+
+    /** Encodes {@code types} for {@code key}. */
+    static byte[] format(Map<String, JdkTypes.Cached> types, String key) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 << 10);
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeInt(MAGIC);
+        out.writeInt(FORMAT);
+        out.writeUTF(key);
+        out.writeInt(types.size());
+        for (Map.Entry<String, JdkTypes.Cached> e : types.entrySet()) {
+            out.writeUTF(e.getKey());
+            out.write(e.getValue().originalDigest());
+            out.writeInt(e.getValue().bytes().length);
+            out.write(e.getValue().bytes());
+        }
+        out.flush();
+        byte[] body = bytes.toByteArray();
+        out.write(digest().digest(body));
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Stores {@code types} (atomically: a temporary file in the directory, renamed over the old
+     * one) and removes the oldest files of other keys beyond {@link #KEEP}. Never throws; a
+     * failure is a debug line.
+     */
+    public void write(Map<String, JdkTypes.Cached> types) {
+        Path tmp = null;
+        try {
+            byte[] content = format(types, key);
+            tmp = Files.createTempFile(dir, ".tmp-", ".part"); // mode 600
+            Files.write(tmp, content);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            tmp = null;
+            LOG.debug("stored the instrumented JDK types in {}", file);
+            prune();
+        } catch (AccessDeniedException e) {
+            LOG.debug("cannot store the instrumented JDK types in {}: not writable", dir);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot store the instrumented JDK types in {}: {}", dir, e.toString());
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            }
+        }
+    }
+
+    private void prune() throws IOException {
+        List<Path> files = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "*.bin")) {
+            for (Path p : s) {
+                files.add(p);
+            }
+        }
+        if (files.size() <= KEEP) {
+            return;
+        }
+        files.sort(Comparator.comparing((Path p) -> {
+            try {
+                return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS);
+            } catch (IOException e) {
+                return FileTime.fromMillis(0);
+            }
+        }));
+        for (int i = 0; i < files.size() - KEEP; i++) {
+            if (!files.get(i).equals(file)) {
+                Files.deleteIfExists(files.get(i));
+            }
+        }
+    }
+
+    private static MessageDigest digest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] sha256(byte[] b) {
+        return digest().digest(b);
+    }
+
+    private static String hex(byte[] b) {
+        StringBuilder s = new StringBuilder(b.length * 2);
+        for (byte x : b) {
+            s.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,194 @@
+package org.fdcap.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.fdcap.examples.ManyFilesDemo;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cache of the instrumented JDK types ({@code fdcap.cache.dir}): a second start uses what the
+ * first stored and behaves the same; a damaged file or an unsafe directory is refused in one line,
+ * and the agent still works.
+ */
+class TransformCacheIT {
+    private static final String WOVEN = "JDK types woven by Byte Buddy";
+    private static final String FROM_CACHE = "JDK types from the cache";
+
+    @Test
+    void theSecondStartUsesTheCacheTheFirstStoredAndBehavesTheSame() throws Exception {
+        Path dir = fresh("second-start");
+        ChildJvm.Result first = run(dir, "-Dfdcap.log.level=debug");
+        ChildJvm.Result second = run(dir, "-Dfdcap.log.level=debug");
+
+        assertTrue(first.err.contains(WOVEN + " (nothing cached yet)"), first::toString);
+        assertTrue(first.err.contains("stored the instrumented JDK types"), first::toString);
+        assertTrue(second.err.contains(FROM_CACHE), second::toString);
+        assertFalse(second.err.contains(WOVEN), second::toString);
+        assertEquals(0, first.exit, first::toString);
+        assertEquals(0, second.exit, second::toString);
+        assertEquals(first.out, second.out);
+        assertTrue(second.stat(4) > 0, "the agent suspended nothing: " + second);
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+    }
+
+    @Test
+    void withTheCacheOffNothingIsStored() throws Exception {
+        Path dir = fresh("off");
+        ChildJvm.Result r = run(dir, "-Dfdcap.cache=false", "-Dfdcap.log.level=debug");
+
+        assertEquals(0, r.exit, r::toString);
+        assertTrue(r.err.contains(WOVEN + " (no cache)"), r::toString);
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    void aDamagedCacheFileIsRefusedInOneLineThenReplaced() throws Exception {
+        Path dir = fresh("damaged");
+        ChildJvm.Result plain = run(dir);
+        Path file = only(dir);
+        byte[] b = Files.readAllBytes(file);
+        b[b.length / 2] ^= 1;
+        Files.write(file, b);
+
+        ChildJvm.Result damaged = run(dir);
+        ChildJvm.Result after = run(dir, "-Dfdcap.log.level=debug");
+
+        assertEquals(List.of(), cacheLines(plain));
+        List<String> lines = cacheLines(damaged);
+        assertEquals(1, lines.size(), damaged::toString);
+        assertTrue(lines.get(0).contains("ignoring the cache file") && lines.get(0).contains("corrupt"), lines::toString);
+        assertEquals(plain.out, damaged.out);
+        assertTrue(damaged.stat(4) > 0, damaged::toString);
+        assertTrue(after.err.contains(FROM_CACHE), "the damaged file was not replaced: " + after);
+    }
+
+    @Test
+    void aCacheFileForOtherClassBytesIsNotUsed() throws Exception {
+        Path dir = fresh("other-bytes");
+        run(dir);
+        Path file = only(dir);
+        // A well-formed file of this key whose recorded digests are not this JVM's: as if the
+        // JDK's classes had changed under the same version.
+        byte[] b = Files.readAllBytes(file);
+        b[digestOffset(b, "java/io/FileDescriptor")] ^= 1;
+        byte[] body = Arrays.copyOf(b, b.length - 32);
+        byte[] sum = java.security.MessageDigest.getInstance("SHA-256").digest(body);
+        System.arraycopy(sum, 0, b, b.length - 32, 32);
+        Files.write(file, b);
+
+        ChildJvm.Result r = run(dir, "-Dfdcap.log.level=debug");
+        ChildJvm.Result after = run(dir, "-Dfdcap.log.level=debug");
+
+        assertEquals(0, r.exit, r::toString);
+        assertTrue(r.err.contains(WOVEN + " (the cache did not match this JVM's classes)"), r::toString);
+        assertTrue(r.stat(4) > 0, r::toString);
+        assertTrue(after.err.contains(FROM_CACHE), after::toString);
+    }
+
+    @Test
+    void aSymlinkedCacheDirectoryIsRefusedInOneLine() throws Exception {
+        Path real = fresh("real");
+        Files.createDirectories(real);
+        Files.setPosixFilePermissions(real, PosixFilePermissions.fromString("rwx------"));
+        Path link = fresh("link");
+        Files.createSymbolicLink(link, real);
+
+        ChildJvm.Result r = run(link);
+
+        assertRefused(r, "symbolic link");
+        try (Stream<Path> s = Files.list(real)) {
+            assertEquals(0, s.count(), "wrote through the link");
+        }
+    }
+
+    @Test
+    void aCacheDirectoryWritableByOthersIsRefusedInOneLine() throws Exception {
+        Path dir = fresh("world-writable");
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+        ChildJvm.Result r = run(dir);
+
+        assertRefused(r, "writable by other users");
+    }
+
+    @Test
+    void aCacheDirectoryThatCannotBeCreatedIsSilentlyNoCache() throws Exception {
+        Path file = fresh("a-file");
+        Files.write(file, new byte[] {1});
+
+        ChildJvm.Result r = run(file.resolve("cache"));
+
+        assertEquals(0, r.exit, r::toString);
+        assertEquals(List.of(), cacheLines(r));
+        assertTrue(r.stat(4) > 0, r::toString);
+    }
+
+    private static void assertRefused(ChildJvm.Result r, String why) {
+        assertEquals(0, r.exit, r::toString);
+        List<String> lines = cacheLines(r);
+        assertEquals(1, lines.size(), r::toString);
+        assertTrue(lines.get(0).contains("not using the cache directory") && lines.get(0).contains(why),
+                lines::toString);
+        assertTrue(r.stat(4) > 0, "the agent did not work: " + r);
+    }
+
+    private static ChildJvm.Result run(Path cacheDir, String... jvmArgs) throws Exception {
+        ChildJvm c = ChildJvm.of(ManyFilesDemo.class, "200").limit(128).withAgent()
+                .jvmArg("-Dfdcap.cache.dir=" + cacheDir);
+        for (String a : jvmArgs) {
+            c.jvmArg(a);
+        }
+        return c.run();
+    }
+
+    /**
+     * Where the recorded SHA-256 of {@code type}'s original bytes is in a cache file (magic,
+     * format, key, count, then per type: name, digest, length, bytes; then the file's checksum).
+     */
+    private static int digestOffset(byte[] file, String type) throws Exception {
+        java.io.ByteArrayInputStream bytes = new java.io.ByteArrayInputStream(file);
+        java.io.DataInputStream in = new java.io.DataInputStream(bytes);
+        in.readInt();
+        in.readInt();
+        in.readUTF();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            String name = in.readUTF();
+            int at = file.length - bytes.available();
+            if (name.equals(type)) {
+                return at;
+            }
+            in.skipBytes(32);
+            in.skipBytes(in.readInt());
+        }
+        throw new AssertionError(type + " is not in the cache file");
+    }
+
+    private static List<String> cacheLines(ChildJvm.Result r) {
+        return r.errWithoutStats().lines().filter(l -> l.contains("cache")).collect(Collectors.toList());
+    }
+
+    private static Path only(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> files = s.collect(Collectors.toList());
+            assertEquals(1, files.size(), files::toString);
+            return files.get(0);
+        }
+    }
+
+    private static Path fresh(String name) throws Exception {
+        Path p = ChildJvm.WORK.resolve("cache-it").resolve(name + "-" + System.nanoTime());
+        Files.createDirectories(p.getParent());
+        return p;
+    }
+}
