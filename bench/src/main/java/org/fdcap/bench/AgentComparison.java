@@ -216,7 +216,7 @@ public final class AgentComparison {
             AgentRun a = new AgentRun();
             a.score = run(ManyFilesReadBenchmark.class, "openFiles", threads, Map.of("files", String.valueOf(files)),
                     List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false", "-Dfdcap.max=" + max,
-                            "-Dfdcap.bench.report=" + report));
+                            "-Dbench.report=" + report));
             long reads = 0;
             long misses = 0;
             for (String line : Files.readAllLines(report)) {

@@ -41,7 +41,7 @@ import org.openjdk.jmh.infra.ThreadParams;
  *       lseek of the file restored, on the same random files. {@code rawRestoreSyscallsWithStat}
  *       adds the stat(2) of the victim's path that checks it can be reopened.</li>
  * </ul>
- * With {@code -Dfdcap.bench.report=FILE}, a run of {@code openFiles} under the agent appends to
+ * With {@code -Dbench.report=FILE}, a run of {@code openFiles} under the agent appends to
  * FILE, at exit, the tracker's capacity, the reads and the restores (misses) between the end of
  * set-up and the end of the measurement (the closes after it restore too), from which
  * {@link AgentComparison} derives the agent's time per restore.
@@ -85,7 +85,7 @@ public class ManyFilesReadBenchmark {
                 rafs[i] = new RandomAccessFile(b.paths[i].toFile(), "r");
             }
             Object stats = AgentStats.stats();
-            String report = System.getProperty("fdcap.bench.report");
+            String report = System.getProperty("bench.report");
             if (stats != null && report != null) {
                 long misses0 = AgentStats.get(stats, "misses");
                 long capacity = AgentStats.get(stats, "capacity");
