@@ -351,23 +351,7 @@ public final class AgentConfig {
      */
     private static String unsafeDirectory(Path p) {
         try {
-            if (Files.isSymbolicLink(p)) {
-                return "is a symbolic link (never followed)";
-            }
-            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                return "is not a directory";
-            }
-            int uid = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            // /proc/self belongs to the process's effective user: no native call needed here.
-            int self = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
-            if (uid != self) {
-                return "belongs to uid " + uid + ", not to this user (uid " + self + ")";
-            }
-            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            if ((mode & 077) != 0) {
-                return "is open to other users (mode " + Integer.toOctalString(mode & 0777) + ")";
-            }
-            return null;
+            return PrivateDirectory.problem(p, 077);
         } catch (java.io.IOException | UnsupportedOperationException e) {
             return "cannot be checked (" + e + ")";
         }

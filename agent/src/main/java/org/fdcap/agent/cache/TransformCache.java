@@ -29,6 +29,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.fdcap.agent.PrivateDirectory;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -124,24 +125,7 @@ public final class TransformCache {
 
     /** Why {@code d} must not be used, or null. */
     static String unsafe(Path d) throws IOException {
-        BasicFileAttributes basic = Files.readAttributes(d, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        if (basic.isSymbolicLink()) {
-            return "is a symbolic link (never followed)";
-        }
-        if (!basic.isDirectory()) {
-            return "is not a directory";
-        }
-        int uid = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        // /proc/self belongs to the process's effective user: no native call needed here.
-        int self = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
-        if (uid != self) {
-            return "belongs to uid " + uid + ", not to this user (uid " + self + ")";
-        }
-        int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        if ((mode & 022) != 0) {
-            return "is writable by other users (mode " + Integer.toOctalString(mode & 0777) + ")";
-        }
-        return null;
+        return PrivateDirectory.problem(d, 022);
     }
 
     /** What the woven bytes depend on, outside the bytes of the JDK types themselves. */
