@@ -31,6 +31,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * <pre>
  * java -cp bench/target/benchmarks.jar org.fdcap.bench.AgentComparison SUITE [options]
  *   hit    FileReadBenchmark, no agent vs agent without cap pressure: the hit-path overhead
+ *   advice AdviceOverheadBenchmark, no agent vs agent: what the advice adds to a call, no system call
  *   miss   ManyFilesReadBenchmark: uncapped vs agent at -Dfdcap.max=200 vs the LRU pool, and the
  *          raw restore system calls; derives the agent's time per restore
  *   sweep  throughput against cap / working set for agent, pool and uncapped; writes a CSV and
@@ -55,7 +56,7 @@ public final class AgentComparison {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) {
-            System.err.println("usage: AgentComparison hit|miss|sweep [--forks N] [--warmup N] [--iterations N]"
+            System.err.println("usage: AgentComparison hit|advice|miss|sweep [--forks N] [--warmup N] [--iterations N]"
                     + " [--time S] [--threads 1,2] [--files N] [--max N] [--ratios a,b,...] [--csv F] [--svg F]"
                     + " [--agent JAR] [--verbose]");
             System.exit(2);
@@ -75,6 +76,9 @@ public final class AgentComparison {
         switch (args[0]) {
             case "hit":
                 c.hit();
+                break;
+            case "advice":
+                c.advice();
                 break;
             case "miss":
                 c.miss();
@@ -99,6 +103,23 @@ public final class AgentComparison {
                 Score agent = run(FileReadBenchmark.class, method, t, Map.of(),
                         List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false"));
                 out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s |%n", method, t, none, agent, percent(agent, none));
+            }
+        }
+    }
+
+    private void advice() throws RunnerException {
+        out.println();
+        out.println("| advised call | threads | no agent (ns/call) | agent (ns/call) | agent adds (ns/call) |");
+        out.println("|---|---|---|---|---|");
+        for (String method : new String[] {"rafEmptyRead", "channelEmptyRead"}) {
+            for (int t : threads()) {
+                Score none = run(AdviceOverheadBenchmark.class, method, t, Map.of(), List.of());
+                Score agent = run(AdviceOverheadBenchmark.class, method, t, Map.of(),
+                        List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false"));
+                double err = Double.isNaN(none.error) || Double.isNaN(agent.error) ? Double.NaN
+                        : Math.hypot(none.error, agent.error);
+                out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s |%n", method, t, none, agent,
+                        new Score(agent.mean - none.mean, err));
             }
         }
     }
