@@ -240,6 +240,16 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         }
     }
 
+    /**
+     * Moves the offset of a suspended descriptor without restoring it (the next use reopens it
+     * there); false when it is open, or not for this path to decide (closing, closed behind,
+     * not yet registered): the caller pins and seeks as usual.
+     */
+    boolean seekIfSuspended(long position) {
+        FsHandle h = handle;
+        return h != null && (flags & (CLOSING | CLOSED_BEHIND | SUSPENDED)) == SUSPENDED && h.seekIfSuspended(position);
+    }
+
     /** {@code h.acquire()}, recording a JFR restore event when one is wanted and this thread restores. */
     int acquire(FsHandle h, String reason) throws IOException {
         if (!Events.restoreEnabled() || !isSuspended()) {

@@ -219,6 +219,18 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     @Override
+    public Object enterSeek(FileDescriptor fdo, long position) throws IOException {
+        ManagedFd m = managed.get(fdo);
+        if (m == null && preexisting != null) {
+            m = adoptOnUse(fdo);
+        }
+        if (m == null) {
+            return null;
+        }
+        return position >= 0 && m.seekIfSuspended(position) ? FdBridge.SOUGHT : m.pin();
+    }
+
+    @Override
     public Object enter(RandomAccessFile raf) throws IOException {
         FileDescriptor fdo = JdkAccess.fdOf(raf);
         return fdo == null ? null : enter(fdo);

@@ -163,6 +163,31 @@ public final class FsHandle {
     }
 
     /**
+     * Moves the offset of a suspended handle without reopening it: the next {@link #acquire()}
+     * restores the descriptor at {@code position}. This is lseek(2) with {@code SEEK_SET} for a
+     * caller that would otherwise restore a descriptor only to move its offset (and, often, to
+     * move it again before the next read). It counts as a use of the handle.
+     *
+     * @return true when the handle was suspended and now resumes at {@code position}; false when
+     *     it is open (or being suspended, restored or closed by another thread): then nothing
+     *     changed, and the caller seeks the usual way ({@link #acquire()}, lseek, {@link #release()})
+     * @throws IllegalArgumentException {@code position} is negative
+     */
+    public boolean seekIfSuspended(long position) {
+        if (position < 0) {
+            throw new IllegalArgumentException("negative offset " + position + ": " + openedPath);
+        }
+        long s = state;
+        if (phase(s) != SUSPENDED || (s >>> USES_SHIFT) >= USES_FOLD_AT
+                || !STATE.compareAndSet(this, s, withPhase(s, BUSY))) {
+            return false;
+        }
+        offset = position; // published to the next owner by the volatile write below
+        state = s + USE;
+        return true;
+    }
+
+    /**
      * Unpins the descriptor taken by {@link #acquire()}.
      *
      * @throws IllegalStateException there is no acquisition to release
@@ -321,8 +346,14 @@ public final class FsHandle {
         }
     }
 
-    /** Moves the offset to {@code position}, like lseek(2) with SEEK_SET. */
+    /**
+     * Moves the offset to {@code position}, like lseek(2) with SEEK_SET. A suspended handle stays
+     * suspended: it will reopen at {@code position} ({@link #seekIfSuspended(long)}).
+     */
     public void seek(long position) throws IOException {
+        if (position >= 0 && seekIfSuspended(position)) {
+            return;
+        }
         int fd = acquire();
         try {
             Posix.lseek(fd, position, Posix.SEEK_SET, openedPath);

@@ -81,6 +81,38 @@ class HandleIoTest {
     }
 
     @Test
+    void seekingASuspendedHandleMovesItsOffsetWithoutReopeningIt() throws IOException {
+        h.write(bytes("abcdefgh"), 0, 8);
+        suspend();
+        long misses = tracker.stats().misses();
+        h.seek(3);
+        h.seek(5);
+        assertTrue(h.isSuspended(), "seek alone does not restore");
+        assertEquals(misses, tracker.stats().misses());
+        byte[] two = new byte[2];
+        assertEquals(2, h.read(two, 0, 2));
+        assertArrayEquals(bytes("fg"), two, "restored at the last offset sought");
+        assertEquals(misses + 1, tracker.stats().misses());
+        assertEquals(7, h.position());
+    }
+
+    @Test
+    void seekIfSuspendedAnswersFalseAndChangesNothingOnAnOpenHandle() throws IOException {
+        h.write(bytes("abcdef"), 0, 6);
+        assertFalse(h.seekIfSuspended(1), "open: the caller seeks itself");
+        assertEquals(6, h.position());
+        suspend();
+        assertTrue(h.seekIfSuspended(100), "beyond the end, as lseek allows");
+        assertTrue(h.seekIfSuspended(2));
+        assertEquals(2, h.position());
+        assertThrows(IllegalArgumentException.class, () -> h.seekIfSuspended(-1));
+        suspend();
+        assertThrows(IllegalArgumentException.class, () -> h.seekIfSuspended(-1));
+        assertTrue(h.isSuspended(), "a refused offset leaves the handle as it was");
+        assertEquals(2, h.position());
+    }
+
+    @Test
     void sequentialWritesContinueWhereTheyStoppedAcrossSuspensions() throws IOException {
         for (String part : new String[] {"one ", "two ", "three"}) {
             h.write(bytes(part), 0, part.length());

@@ -20,6 +20,18 @@ import java.io.SyncFailedException;
 public final class FdBridge {
     private static volatile Hooks hooks;
 
+    /**
+     * What {@link #enterSeek} returns when it moved a suspended descriptor's offset itself: the
+     * advised {@code seek} then skips its body (its native lseek would need the descriptor open).
+     */
+    public static final Sought SOUGHT = new Sought();
+
+    /** The type of {@link #SOUGHT}, which the seek advice skips on. */
+    public static final class Sought {
+        private Sought() {
+        }
+    }
+
     private FdBridge() {
     }
 
@@ -34,6 +46,9 @@ public final class FdBridge {
         Object enter(RandomAccessFile raf) throws IOException;
 
         Object enterWithChannel(FileDescriptor fd, Object otherChannel) throws IOException;
+
+        /** {@link FdBridge#SOUGHT} when the seek was done without restoring; else as {@code enter}. */
+        Object enterSeek(FileDescriptor fd, long position) throws IOException;
 
         void exit(Object token);
 
@@ -91,6 +106,16 @@ public final class FdBridge {
     public static Object enterWithChannel(FileDescriptor fd, Object otherChannel) throws IOException {
         Hooks h = hooks;
         return h == null || fd == null ? null : h.enterWithChannel(fd, otherChannel);
+    }
+
+    /**
+     * Before {@code RandomAccessFile.seek(position)}: a suspended descriptor only has its saved
+     * offset moved, and stays suspended ({@link #SOUGHT}: the seek is done); otherwise as
+     * {@link #enter(FileDescriptor)}. A negative position goes the usual way, to the JDK's error.
+     */
+    public static Object enterSeek(FileDescriptor fd, long position) throws IOException {
+        Hooks h = hooks;
+        return h == null || fd == null ? null : h.enterSeek(fd, position);
     }
 
     /** After the operation, however it ended: unpins. */

@@ -36,7 +36,9 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <caption>instrumented JDK types</caption>
  *   <tr><th>type</th><th>methods</th><th>advice</th></tr>
  *   <tr><td>{@code java.io.RandomAccessFile}</td><td>private {@code open(String,int)}</td><td>register the descriptor</td></tr>
- *   <tr><td></td><td>every public non-native instance method but close/getFD/getChannel</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td></td><td>every public non-native instance method but close/getFD/getChannel/seek</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td></td><td>{@code seek(long)}</td><td>suspended: move the saved offset, skip the body;
+ *       else restore + pin / unpin</td></tr>
  *   <tr><td></td><td>private {@code open(String,int)} failing with EMFILE</td><td>suspend some, retry</td></tr>
  *   <tr><td></td><td>{@code close()}</td><td>restore + pin / forget</td></tr>
  *   <tr><td></td><td>{@code getFD()}</td><td>with {@code fdcap.getfd=pin}: pin for good (the object
@@ -91,7 +93,9 @@ public final class Instrumentations {
                         .visit(Advice.to(OpenRetryAdvice.class)
                                 .on(named("open").and(isPrivate()).and(takesArguments(String.class, int.class))))
                         .visit(Advice.to(RandomAccessFileAdvice.Use.class)
-                                .on(publicInstanceMethods().and(not(namedOneOf("close", "getFD", "getChannel")))))
+                                .on(publicInstanceMethods().and(not(namedOneOf("close", "getFD", "getChannel", "seek")))))
+                        .visit(Advice.to(RandomAccessFileAdvice.Seek.class)
+                                .on(named("seek").and(takesArguments(long.class))))
                         .visit(Advice.to(RandomAccessFileAdvice.Close.class)
                                 .on(named("close").and(takesNoArguments())))
                         .visit(Advice.to(RandomAccessFileAdvice.GetFd.class).on(named("getFD"))))
@@ -145,6 +149,7 @@ public final class Instrumentations {
     /** The classes whose bytes Byte Buddy reads when transforming (loaded before install). */
     public static List<Class<?>> adviceClasses() {
         return List.of(RandomAccessFileAdvice.Open.class, RandomAccessFileAdvice.Use.class,
+                RandomAccessFileAdvice.Seek.class,
                 RandomAccessFileAdvice.Close.class, RandomAccessFileAdvice.GetFd.class,
                 FileChannelImplAdvice.Open.class, FileChannelImplAdvice.Use.class,
                 FileChannelImplAdvice.TransferTo.class, FileChannelImplAdvice.TransferFrom.class,

@@ -36,6 +36,24 @@ public final class RandomAccessFileAdvice {
         }
     }
 
+    /**
+     * {@code seek(long)}: on a suspended descriptor only its saved offset moves (the body, a native
+     * lseek, is skipped); a program that seeks before each read then pays one reopen, not a
+     * reopen and an lseek. Otherwise as {@link Use}.
+     */
+    public static final class Seek {
+        @Advice.OnMethodEnter(skipOn = FdBridge.Sought.class)
+        static Object enter(@Advice.FieldValue("fd") FileDescriptor fd, @Advice.Argument(0) long position)
+                throws IOException {
+            return FdBridge.enterSeek(fd, position);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
+        static void exit(@Advice.Enter Object token) {
+            FdBridge.exit(token);
+        }
+    }
+
     /** {@code close()}: restored first so the JDK's close (and its channel's) runs unchanged. */
     public static final class Close {
         @Advice.OnMethodEnter(suppress = Throwable.class)

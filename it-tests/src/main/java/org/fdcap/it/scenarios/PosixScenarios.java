@@ -38,6 +38,7 @@ public final class PosixScenarios {
         dir = Scratch.fresh(args[0]);
         pressure = new Pressure(dir, Integer.parseInt(args[1]));
         rafOperations();
+        seekWhileSuspended();
         channelOperations();
         fileStreams();
         transfers();
@@ -83,6 +84,45 @@ public final class PosixScenarios {
             pressure.apply();
             out("raf.getChannel().size", raf.getChannel().size());
             out("raf.getFD().valid", raf.getFD().valid());
+        }
+    }
+
+    /**
+     * A seek on a suspended RandomAccessFile only moves its saved offset; everything that shares
+     * the offset (reads, the channel, a stream on getFD(), writes past the end) must see it.
+     */
+    private static void seekWhileSuspended() throws IOException {
+        try (RandomAccessFile raf = new RandomAccessFile(file("seek").toFile(), "rw")) {
+            raf.write(bytes("0123456789"));
+            pressure.apply();
+            raf.seek(7);
+            pressure.apply();
+            raf.seek(3);
+            out("seek: getFilePointer", raf.getFilePointer());
+            out("seek: read", (char) raf.read());
+            pressure.apply();
+            raf.seek(8);
+            out("seek: channel position", raf.getChannel().position());
+            ByteBuffer two = ByteBuffer.allocate(2);
+            raf.getChannel().read(two);
+            out("seek: channel read", str(two));
+            pressure.apply();
+            raf.seek(20);
+            raf.write('x');
+            out("seek: length after a write past the end", raf.length());
+            pressure.apply();
+            raf.seek(5);
+            pressure.apply();
+            out("seek: stream on getFD reads at", (char) new FileInputStream(raf.getFD()).read());
+            out("seek: getFilePointer after the stream", raf.getFilePointer());
+            pressure.apply();
+            try {
+                raf.seek(-1);
+                out("seek: negative", "no exception");
+            } catch (IOException e) {
+                out("seek: negative", e.getClass().getSimpleName() + " " + e.getMessage());
+            }
+            out("seek: getFilePointer after the negative seek", raf.getFilePointer());
         }
     }
 
@@ -392,6 +432,12 @@ public final class PosixScenarios {
             out("read after close", "no exception");
         } catch (IOException e) {
             out("read after close", e.getClass().getSimpleName());
+        }
+        try {
+            raf.seek(1);
+            out("seek after close", "no exception");
+        } catch (IOException e) {
+            out("seek after close", e.getClass().getSimpleName() + " " + e.getMessage());
         }
     }
 
