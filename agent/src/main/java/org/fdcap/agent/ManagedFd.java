@@ -250,6 +250,12 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         return h != null && (flags & (CLOSING | CLOSED_BEHIND | SUSPENDED)) == SUSPENDED && h.seekIfSuspended(position);
     }
 
+    /** The saved offset while suspended (and not closing, nor closed behind); else -1. */
+    long offsetIfSuspended() {
+        FsHandle h = handle;
+        return h != null && (flags & (CLOSING | CLOSED_BEHIND | SUSPENDED)) == SUSPENDED ? h.offsetIfSuspended() : -1;
+    }
+
     /** {@code h.acquire()}, recording a JFR restore event when one is wanted and this thread restores. */
     int acquire(FsHandle h, String reason) throws IOException {
         if (!Events.restoreEnabled() || !isSuspended()) {

@@ -231,6 +231,13 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     @Override
+    public long suspendedOffset(RandomAccessFile raf) {
+        FileDescriptor fdo = JdkAccess.fdOf(raf);
+        ManagedFd m = fdo == null ? null : managed.get(fdo);
+        return m == null ? -1 : m.offsetIfSuspended();
+    }
+
+    @Override
     public Object enter(RandomAccessFile raf) throws IOException {
         FileDescriptor fdo = JdkAccess.fdOf(raf);
         return fdo == null ? null : enter(fdo);

@@ -188,6 +188,21 @@ public final class FsHandle {
     }
 
     /**
+     * The offset a suspended handle will be restored at, without reopening it; -1 when the handle
+     * is open (or being suspended, restored or closed by another thread): then the caller asks the
+     * descriptor ({@link #acquire()}, lseek with {@code SEEK_CUR}, {@link #release()}).
+     */
+    public long offsetIfSuspended() {
+        long s = state;
+        if (phase(s) != SUSPENDED || !STATE.compareAndSet(this, s, withPhase(s, BUSY))) {
+            return -1;
+        }
+        long position = offset;
+        state = s;
+        return position;
+    }
+
+    /**
      * Unpins the descriptor taken by {@link #acquire()}.
      *
      * @throws IllegalStateException there is no acquisition to release
@@ -362,8 +377,12 @@ public final class FsHandle {
         }
     }
 
-    /** The current offset. */
+    /** The current offset (a suspended handle's saved one, without reopening it). */
     public long position() throws IOException {
+        long saved = offsetIfSuspended();
+        if (saved >= 0) {
+            return saved;
+        }
         int fd = acquire();
         try {
             return Posix.lseek(fd, 0, Posix.SEEK_CUR, openedPath);

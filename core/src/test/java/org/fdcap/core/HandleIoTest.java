@@ -89,6 +89,9 @@ class HandleIoTest {
         h.seek(5);
         assertTrue(h.isSuspended(), "seek alone does not restore");
         assertEquals(misses, tracker.stats().misses());
+        assertEquals(5, h.offsetIfSuspended());
+        assertEquals(5, h.position(), "the saved offset, without a restore");
+        assertEquals(misses, tracker.stats().misses());
         byte[] two = new byte[2];
         assertEquals(2, h.read(two, 0, 2));
         assertArrayEquals(bytes("fg"), two, "restored at the last offset sought");
@@ -100,6 +103,7 @@ class HandleIoTest {
     void seekIfSuspendedAnswersFalseAndChangesNothingOnAnOpenHandle() throws IOException {
         h.write(bytes("abcdef"), 0, 6);
         assertFalse(h.seekIfSuspended(1), "open: the caller seeks itself");
+        assertEquals(-1, h.offsetIfSuspended(), "open: the caller asks the descriptor");
         assertEquals(6, h.position());
         suspend();
         assertTrue(h.seekIfSuspended(100), "beyond the end, as lseek allows");
@@ -207,7 +211,8 @@ class HandleIoTest {
         h.size(); // miss: h was suspended by opening the displacer
         h.size(); // hit
         suspend(); // miss of the displacer
-        h.position(); // miss
+        h.position(); // answered from the saved offset: neither a use nor a miss
+        h.write(bytes("x"), 0, 1); // miss
         TrackerStats stats = tracker.stats();
         assertEquals(4, stats.uses());
         assertEquals(3, stats.misses());

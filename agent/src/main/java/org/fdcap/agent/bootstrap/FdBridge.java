@@ -50,6 +50,9 @@ public final class FdBridge {
         /** {@link FdBridge#SOUGHT} when the seek was done without restoring; else as {@code enter}. */
         Object enterSeek(FileDescriptor fd, long position) throws IOException;
 
+        /** The saved offset of {@code raf}'s descriptor when it is managed and suspended; else -1. */
+        long suspendedOffset(RandomAccessFile raf);
+
         void exit(Object token);
 
         Object enterClose(FileDescriptor fd);
@@ -200,8 +203,18 @@ public final class FdBridge {
 
     // ---- replacements for call sites of public native methods (see CallSiteSubstitution) ----
 
-    /** Replaces {@code raf.getFilePointer()} (a native method on every JDK). */
+    /**
+     * Replaces {@code raf.getFilePointer()} (a native method on every JDK). A suspended file
+     * answers its saved offset and stays suspended.
+     */
     public static long getFilePointer(RandomAccessFile raf) throws IOException {
+        Hooks h = hooks;
+        if (h != null && raf != null) {
+            long saved = h.suspendedOffset(raf);
+            if (saved >= 0) {
+                return saved;
+            }
+        }
         Object token = enterRaf(raf);
         try {
             return raf.getFilePointer();
