@@ -43,7 +43,8 @@ final class JdkAccess {
         inst.redefineModule(javaBase,
                 Set.of(bridgeModule, agentModule),
                 Map.of("jdk.internal.access", Set.of(agentModule)),
-                Map.of("java.io", Set.of(agentModule), "sun.nio.ch", Set.of(agentModule)),
+                Map.of("java.io", Set.of(agentModule), "sun.nio.ch", Set.of(agentModule),
+                        "sun.nio.fs", Set.of(agentModule)),
                 Set.of(), Map.of());
         Class<?> accessType = Class.forName("jdk.internal.access.JavaIOFileDescriptorAccess");
         Object access = Class.forName("jdk.internal.access.SharedSecrets")
