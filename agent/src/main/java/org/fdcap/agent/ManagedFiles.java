@@ -100,7 +100,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public void rafOpened(RandomAccessFile raf, FileDescriptor fdo, String name, int mode) {
-        register(fdo, name, true);
+        register(fdo, name, true, NativeCalls.randomAccessFileFlags(mode));
     }
 
     @Override
@@ -108,12 +108,16 @@ final class ManagedFiles implements FdBridge.Hooks {
         // With a parent, the channel belongs to a stream: a RandomAccessFile's descriptor is
         // already managed (shared handle); a FileInputStream/FileOutputStream's never is.
         if (parent == null) {
-            register(fdo, path, false);
+            register(fdo, path, false, -1);
         }
     }
 
-    /** Manages {@code fdo} when it should be; returns what is now managed, or null. */
-    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable) {
+    /**
+     * Manages {@code fdo} when it should be; returns what is now managed, or null.
+     *
+     * @param flags the flags it was opened with, or -1 to read them from the descriptor
+     */
+    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable, int flags) {
         if (name == null || managed.get(fdo) != null) {
             return null;
         }
@@ -129,7 +133,12 @@ final class ManagedFiles implements FdBridge.Hooks {
             if (absolute.equals(agentJar) || !filter.test(path)) {
                 return null;
             }
-            NativeCalls.FdInfo info = NativeCalls.inspect(fd);
+            NativeCalls.FdInfo info = NativeCalls.inspect(fd, flags);
+            if (info == null && flags < 0 && makeRoom(1)) {
+                // Reading the flags takes a descriptor for a moment (/proc/self/fdinfo): at the
+                // OS's limit, that needs one handle suspended first.
+                info = NativeCalls.inspect(fd, flags);
+            }
             if (info == null || !info.regular) {
                 return null;
             }
@@ -187,7 +196,7 @@ final class ManagedFiles implements FdBridge.Hooks {
             } finally {
                 inTracker[0] = OUTSIDE;
             }
-            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable);
+            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable, -1);
             if (m == null && JdkAccess.get(fdo) >= 0) {
                 managed.add(new ManagedFd(fdo, collected));
             }

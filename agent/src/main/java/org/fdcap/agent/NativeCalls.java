@@ -48,8 +48,13 @@ final class NativeCalls {
         }
     }
 
-    /** The open flags (as the reopen must repeat them) and identity of {@code fd}; null on failure. */
-    static FdInfo inspect(int fd) {
+    /**
+     * The open flags (as the reopen must repeat them) and identity of {@code fd}; null on failure.
+     *
+     * @param flags the flags it was opened with when known, else -1: they are then read from
+     *     {@code /proc/self/fdinfo}, which takes a descriptor for a moment (the JDK has no fcntl)
+     */
+    static FdInfo inspect(int fd, int flags) {
         if (!jdk) {
             return Jnr.inspect(fd);
         }
@@ -57,12 +62,40 @@ final class NativeCalls {
         if (id == null) {
             return null;
         }
-        int fl = id[2] == 0 ? 0 : JdkCalls.openFlags(fd); // only regular files are managed
-        if (fl < 0) {
+        boolean regular = id[2] != 0;
+        int fl = flags >= 0 || !regular ? flags : JdkCalls.openFlags(fd); // only regular files are managed
+        if (fl < 0 && regular) {
             return null;
         }
-        return new FdInfo(fl & KEPT_FLAGS, id[0], id[1], id[2] != 0);
+        return new FdInfo(fl & KEPT_FLAGS, id[0], id[1], regular);
     }
+
+    /**
+     * The flags {@code RandomAccessFile}'s native open uses for its private {@code imode} (the same
+     * in JDK 17 and 25): read-only, or read-write with O_SYNC or O_DSYNC for "rws" and "rwd"
+     * ({@code O_CREAT} too, which a reopen drops).
+     */
+    static int randomAccessFileFlags(int imode) {
+        if ((imode & RAF_RDONLY) != 0) {
+            return OpenFlags.O_RDONLY;
+        }
+        if ((imode & RAF_RDWR) == 0) {
+            return -1; // not a mode this was written for: ask the descriptor
+        }
+        int flags = OpenFlags.O_RDWR | OpenFlags.O_CREAT;
+        if ((imode & RAF_SYNC) != 0) {
+            flags |= OpenFlags.O_SYNC;
+        } else if ((imode & RAF_DSYNC) != 0) {
+            flags |= OpenFlags.O_DSYNC;
+        }
+        return flags;
+    }
+
+    // RandomAccessFile's private mode bits.
+    private static final int RAF_RDONLY = 1;
+    private static final int RAF_RDWR = 2;
+    private static final int RAF_SYNC = 4;
+    private static final int RAF_DSYNC = 8;
 
     /** The device and inode of {@code fd}, as {dev, ino}; null on failure. */
     static long[] identity(int fd) {

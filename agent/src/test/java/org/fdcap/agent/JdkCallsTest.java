@@ -206,6 +206,20 @@ class JdkCallsTest {
     }
 
     @Test
+    void theFlagsOfARandomAccessFileFollowFromItsModeAsFcntlSees() throws IOException {
+        Path f = Files.write(dir.resolve("f"), new byte[1]);
+        String[] modes = {"r", "rw", "rws", "rwd"};
+        int[] imodes = {1, 2, 2 | 4, 2 | 8}; // RandomAccessFile's private O_RDONLY, O_RDWR, O_SYNC, O_DSYNC
+        int kept = OpenFlags.O_ACCMODE | OpenFlags.O_APPEND | OpenFlags.O_SYNC | OpenFlags.O_DSYNC | OpenFlags.O_DIRECT;
+        for (int i = 0; i < modes.length; i++) {
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), modes[i])) {
+                int fcntl = LIBC.fcntl(fdOf(raf), Fcntl.F_GETFL);
+                assertEquals(fcntl & kept, NativeCalls.randomAccessFileFlags(imodes[i]) & kept, modes[i]);
+            }
+        }
+    }
+
+    @Test
     void aTrackerOnTheJdksCallsSuspendsAndRestoresAtTheSameOffset() throws IOException {
         Path a = Files.write(dir.resolve("a"), new byte[] {1, 2, 3, 4});
         Path b = Files.write(dir.resolve("b"), new byte[] {5, 6, 7, 8});
