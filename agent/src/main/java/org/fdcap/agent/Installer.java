@@ -267,7 +267,9 @@ public final class Installer {
         Path b = dir.resolve("b");
         Files.write(a, new byte[] {1, 2, 3});
         Files.write(b, new byte[] {4, 5, 6});
-        FdTracker scratch = FdTracker.builder().capacity(1).systemCalls(calls).build();
+        // Room for both files: every restore below succeeds (with one slot, the restore of the
+        // close found the other file pinned for good and waited 200 ms for a release).
+        FdTracker scratch = FdTracker.builder().capacity(2).systemCalls(calls).build();
         ManagedFiles files = new ManagedFiles(scratch, new AgentConfig.PathFilter(java.util.List.of(),
                 java.util.List.of()), "", null, false, false);
         Events.load();
@@ -278,6 +280,7 @@ public final class Installer {
             files.rafOpened(ra, fa, a.toString(), 2);
             files.channelOpened(fb, b.toString(), null, true, true);
             for (int i = 0; i < 4; i++) {
+                files.makeRoom(2); // both suspended: the enters below restore them
                 Object t = files.enter(fa);
                 ra.seek(1);
                 ra.read();
