@@ -15,7 +15,8 @@ import java.util.Set;
  * The JDK internals the agent needs, reached once at start through
  * {@link Instrumentation#redefineModule}: {@code jdk.internal.access.JavaIOFileDescriptorAccess}
  * (swap the number inside a {@link FileDescriptor} with the JDK's own cleanup handling) and the
- * private {@code fd} fields of {@link RandomAccessFile} and {@code sun.nio.ch.FileChannelImpl}.
+ * private {@code fd} fields of {@link RandomAccessFile} and {@code sun.nio.ch.FileChannelImpl};
+ * {@code sun.nio.fs} and {@code sun.nio.ch} are also opened for {@link JdkCalls}.
  *
  * <p>Why the access object and not a field write: {@code FileDescriptor}'s {@code FileCleanable}
  * remembers the raw number at registration; {@code close(fdo)} unregisters it before closing, and

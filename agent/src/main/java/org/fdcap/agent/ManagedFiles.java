@@ -133,22 +133,18 @@ final class ManagedFiles implements FdBridge.Hooks {
             if (absolute.equals(agentJar) || !filter.test(path)) {
                 return null;
             }
-            NativeCalls.FdInfo info = NativeCalls.inspect(fd, flags);
-            if (info == null && flags < 0 && makeRoom(1)) {
-                // Reading the flags takes a descriptor for a moment (/proc/self/fdinfo): at the
-                // OS's limit, that needs one handle suspended first.
-                info = NativeCalls.inspect(fd, flags);
-            }
-            if (info == null || !info.regular) {
-                return null;
-            }
             int[] inTracker = IN_TRACKER.get();
             if (inTracker[0] != OUTSIDE) {
                 return null;
             }
             inTracker[0] = ADOPTING;
             ManagedFd m;
+            NativeCalls.FdInfo info;
             try {
+                info = inspect(fd, flags);
+                if (info == null || !info.regular) {
+                    return null;
+                }
                 m = new ManagedFd(fdo, collected, info, ownsCleanable);
                 if (leaks != null) {
                     openedAt.put(m, leaks.openedHere());
@@ -166,6 +162,24 @@ final class ManagedFiles implements FdBridge.Hooks {
             LOG.debug("not managing {}: {}", name, e.toString());
             return null;
         }
+    }
+
+    /**
+     * {@link NativeCalls#inspect}. Reading the open flags may take a descriptor for a moment
+     * ({@link NativeCalls#flagsTakeADescriptor}): at the cap one handle is suspended first, as
+     * adopting the file would have done, so that the process stays under {@code fdcap.max}; and
+     * when the OS refuses that descriptor (EMFILE: descriptors the agent does not see), one more.
+     */
+    private NativeCalls.FdInfo inspect(int fd, int flags) {
+        boolean takesOne = NativeCalls.flagsTakeADescriptor(flags);
+        if (takesOne && tracker.room() == 0) {
+            makeRoom(1);
+        }
+        NativeCalls.FdInfo info = NativeCalls.inspect(fd, flags);
+        if (info == null && takesOne && makeRoom(1)) {
+            info = NativeCalls.inspect(fd, flags);
+        }
+        return info;
     }
 
     /** Why a suspension is happening on this thread now (for the JFR event): open, os-limit or restore. */

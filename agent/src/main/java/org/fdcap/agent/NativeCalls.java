@@ -70,6 +70,11 @@ final class NativeCalls {
         return new FdInfo(fl & KEPT_FLAGS, id[0], id[1], regular);
     }
 
+    /** Whether {@link #inspect} with these {@code flags} opens a descriptor for a moment (/proc/self/fdinfo). */
+    static boolean flagsTakeADescriptor(int flags) {
+        return jdk && flags < 0;
+    }
+
     /**
      * The flags {@code RandomAccessFile}'s native open uses for its private {@code imode} (the same
      * in JDK 17 and 25): read-only, or read-write with O_SYNC or O_DSYNC for "rws" and "rwd"

@@ -156,6 +156,15 @@ public final class FdTracker implements AutoCloseable {
         return capacity;
     }
 
+    /**
+     * How many more descriptors fit under the capacity now without suspending a handle: the
+     * capacity less the open handles, the unsuspendable descriptors and the opens under way; 0 at
+     * the cap (or over it, after adoptions). A moment's view: other threads may take the room.
+     */
+    public int room() {
+        return Math.max(0, capacity - used.get());
+    }
+
     /** The eviction policy this tracker was built with. */
     public EvictionPolicy evictionPolicy() {
         return policy;
