@@ -134,9 +134,10 @@ public final class Installer {
             // the instrumented JDK code does nothing new meanwhile), and they overlap on a
             // machine with more than one core. No program code runs before premain returns.
             FutureTask<Integer> prepare = new FutureTask<>(() -> {
-                int c = capacity(config);
                 warmUp(trackerCalls);
-                return c;
+                // Counted after the warm-up: what it leaves open for good (SecureRandom's
+                // /dev/random and /dev/urandom, from its temporary files) counts against the cap.
+                return capacity(config);
             });
             Thread helper = new Thread(prepare, "fdcap-start");
             helper.setDaemon(true);

@@ -26,11 +26,12 @@ import org.fdcap.core.SystemCalls;
  *
  * <p>Checked against the sources of JDK 17 and 25. Their differences: {@code close} throws
  * {@code UnixException} on 25 only (17 ignores close errors); {@code seek0}/{@code read0} are in
- * {@code FileDispatcherImpl} on 17, {@code UnixFileDispatcherImpl} on 21+; the birth time
- * ({@code statx}) is filled in from JDK 22 on. Where the JDK gives no birth time (17-21),
- * {@link #fstat} and {@link #statOrNull} go through jnr-ffi's {@code statx} instead, loaded on
- * first need: identities must come from one source, and without the birth time a file replaced
- * while suspended could take the inode number of the file it replaced.
+ * {@code FileDispatcherImpl} on 17 and {@code UnixFileDispatcherImpl} on 25 (either is taken); the
+ * birth time ({@code statx}) is filled in on 25 (from JDK 22, with {@code birthtime_available}),
+ * never on 17. Where the JDK gives no birth time, {@link #fstat} and {@link #statOrNull} go
+ * through jnr-ffi's {@code statx} instead (not jnr-posix; set up by the start's warm-up):
+ * identities must come from one source, and without the birth time a file replaced while
+ * suspended could take the inode number of the file it replaced.
  */
 final class JdkCalls implements SystemCalls {
     static final JdkCalls INSTANCE = new JdkCalls();

@@ -18,7 +18,6 @@ final class Posix {
     static final int SEEK_CUR = 1;
     private static final int EINTR = PosixException.EINTR;
 
-
     private Posix() {
     }
 
