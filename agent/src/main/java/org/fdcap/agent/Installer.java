@@ -28,13 +28,15 @@ import org.fdcap.agent.ops.Events;
 import org.fdcap.agent.ops.LeakLog;
 import org.fdcap.agent.ops.Operations;
 import org.fdcap.core.FdTracker;
+import org.fdcap.core.SystemCalls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Starts the agent inside its own class loader, in an order that matters: settings; JDK classes
- * known to cause class-circularity trouble during transformation; logging and jnr (both do file
- * I/O and load code) before any instrumentation; the JDK internals; a warm-up that runs the whole
+ * known to cause class-circularity trouble during transformation; the JDK internals (the tracker's
+ * system calls go through the JDK's own natives, {@link JdkCalls}; jnr-posix only where those are
+ * not as expected); logging before any instrumentation; a warm-up that runs the whole
  * suspend/restore path once, so that it never loads a class when it matters; then the
  * instrumentation, a self-test, and the reaper thread.
  *
@@ -76,10 +78,26 @@ public final class Installer {
             System.err.println("fdcap: the agent could not start (" + t + "); running without fdcap");
             return;
         }
+        // The tracker's system calls: the JDK's own natives, nothing to load; jnr-posix (about a
+        // second to set up) only when this JDK's internals are not what JdkCalls expects.
+        SystemCalls calls;
+        Throwable noJdkCalls = null;
         try {
-            NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
+            calls = JdkCalls.load();
+            NativeCalls.useJdk();
         } catch (Throwable t) {
-            // Without it, JDK 22+ prints its native-access warning once; nothing else changes.
+            calls = SystemCalls.jnrPosix();
+            noJdkCalls = t;
+        }
+        // Before JDK 22 the JDK gives no birth time: statx through jnr-ffi (not jnr-posix), set up
+        // by the warm-up on the helper thread.
+        boolean jnrAtStart = noJdkCalls != null || !JdkCalls.birthFromJdk();
+        if (jnrAtStart) {
+            try {
+                NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
+            } catch (Throwable t) {
+                // Without it, JDK 22+ prints its native-access warning once; nothing else changes.
+            }
         }
         // Byte Buddy's Nexus would reach for sun.misc.Unsafe (JDK 24+ warns); the agent does not
         // need it. Set only while the agent's Byte Buddy initializes, then put back.
@@ -88,16 +106,23 @@ public final class Installer {
         // jffi: no sun.misc.Unsafe memory access (JDK 24+ warns about it, JEP 498). Read when the
         // agent's jffi initializes (during start), then put back so the host's own jffi is unaffected.
         String unsafe = System.getProperty("jffi.unsafe.disabled");
-        if (Runtime.version().feature() >= 24 && unsafe == null) {
+        if (jnrAtStart && Runtime.version().feature() >= 24 && unsafe == null) {
             System.setProperty("jffi.unsafe.disabled", "true");
         }
         // jnr-ffi: bind the few libc functions the agent calls one by one, on first call, rather
         // than generate a class for all of libc with ASM (half of jnr's start-up). Read when the
         // agent's jnr initializes (during start), then put back.
         String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
-        System.setProperty("jnr.ffi.asm.enabled", "false");
+        if (jnrAtStart) {
+            System.setProperty("jnr.ffi.asm.enabled", "false");
+        }
         AgentLogConfigurator.settings(config.logLevel(), config.logFile());
         Logger log = LoggerFactory.getLogger(Installer.class);
+        if (noJdkCalls != null) {
+            log.warn("the JDK's file system natives are not as expected ({}); using jnr-posix, which slows the"
+                    + " start by about a second", noJdkCalls.toString());
+        }
+        SystemCalls trackerCalls = calls;
         JdkTypes jdkTypes = null;
         CallSiteSubstitution callSites = null;
         TransformListener listener = new TransformListener();
@@ -109,9 +134,10 @@ public final class Installer {
             // the instrumented JDK code does nothing new meanwhile), and they overlap on a
             // machine with more than one core. No program code runs before premain returns.
             FutureTask<Integer> prepare = new FutureTask<>(() -> {
-                int c = capacity(config);
-                warmUp();
-                return c;
+                warmUp(trackerCalls);
+                // Counted after the warm-up: what it leaves open for good (SecureRandom's
+                // /dev/random and /dev/urandom, from its temporary files) counts against the cap.
+                return capacity(config);
             });
             Thread helper = new Thread(prepare, "fdcap-start");
             helper.setDaemon(true);
@@ -137,6 +163,7 @@ public final class Installer {
             long t2 = System.nanoTime();
             FdTracker tracker = FdTracker.builder()
                     .capacity(capacity)
+                    .systemCalls(calls)
                     .unlinkedFilePool(config.unlinkedDir())
                     .leakTracing(false)
                     .build();
@@ -150,7 +177,7 @@ public final class Installer {
             callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
             long t4 = System.nanoTime();
             selfTest(files, config.pathFilter());
-            log.debug("start-up: JDK types {} ms, then waited {} ms for jnr+capacity+warm-up, tracker {} ms,"
+            log.debug("start-up: JDK types {} ms, then waited {} ms for capacity+warm-up, tracker {} ms,"
                     + " call sites {} ms, self-test {} ms",
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
                     (System.nanoTime() - t4) / 1_000_000);
@@ -235,13 +262,15 @@ public final class Installer {
      * same hooks the instrumentation calls, so that every class and method handle on it is loaded
      * and linked before any program file depends on it.
      */
-    private static void warmUp() throws IOException {
+    private static void warmUp(SystemCalls calls) throws IOException {
         Path dir = Files.createTempDirectory("fdcap-warmup");
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         Files.write(a, new byte[] {1, 2, 3});
         Files.write(b, new byte[] {4, 5, 6});
-        FdTracker scratch = FdTracker.builder().capacity(1).build();
+        // Room for both files: every restore below succeeds (with one slot, the restore of the
+        // close found the other file pinned for good and waited 200 ms for a release).
+        FdTracker scratch = FdTracker.builder().capacity(2).systemCalls(calls).build();
         ManagedFiles files = new ManagedFiles(scratch, new AgentConfig.PathFilter(java.util.List.of(),
                 java.util.List.of()), "", null, false, false);
         Events.load();
@@ -252,6 +281,7 @@ public final class Installer {
             files.rafOpened(ra, fa, a.toString(), 2);
             files.channelOpened(fb, b.toString(), null, true, true);
             for (int i = 0; i < 4; i++) {
+                files.makeRoom(2); // both suspended: the enters below restore them
                 Object t = files.enter(fa);
                 ra.seek(1);
                 ra.read();

@@ -15,7 +15,8 @@ import java.util.Set;
  * The JDK internals the agent needs, reached once at start through
  * {@link Instrumentation#redefineModule}: {@code jdk.internal.access.JavaIOFileDescriptorAccess}
  * (swap the number inside a {@link FileDescriptor} with the JDK's own cleanup handling) and the
- * private {@code fd} fields of {@link RandomAccessFile} and {@code sun.nio.ch.FileChannelImpl}.
+ * private {@code fd} fields of {@link RandomAccessFile} and {@code sun.nio.ch.FileChannelImpl};
+ * {@code sun.nio.fs} and {@code sun.nio.ch} are also opened for {@link JdkCalls}.
  *
  * <p>Why the access object and not a field write: {@code FileDescriptor}'s {@code FileCleanable}
  * remembers the raw number at registration; {@code close(fdo)} unregisters it before closing, and
@@ -43,7 +44,8 @@ final class JdkAccess {
         inst.redefineModule(javaBase,
                 Set.of(bridgeModule, agentModule),
                 Map.of("jdk.internal.access", Set.of(agentModule)),
-                Map.of("java.io", Set.of(agentModule), "sun.nio.ch", Set.of(agentModule)),
+                Map.of("java.io", Set.of(agentModule), "sun.nio.ch", Set.of(agentModule),
+                        "sun.nio.fs", Set.of(agentModule)),
                 Set.of(), Map.of());
         Class<?> accessType = Class.forName("jdk.internal.access.JavaIOFileDescriptorAccess");
         Object access = Class.forName("jdk.internal.access.SharedSecrets")

@@ -100,7 +100,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public void rafOpened(RandomAccessFile raf, FileDescriptor fdo, String name, int mode) {
-        register(fdo, name, true);
+        register(fdo, name, true, NativeCalls.randomAccessFileFlags(mode));
     }
 
     @Override
@@ -108,12 +108,16 @@ final class ManagedFiles implements FdBridge.Hooks {
         // With a parent, the channel belongs to a stream: a RandomAccessFile's descriptor is
         // already managed (shared handle); a FileInputStream/FileOutputStream's never is.
         if (parent == null) {
-            register(fdo, path, false);
+            register(fdo, path, false, -1);
         }
     }
 
-    /** Manages {@code fdo} when it should be; returns what is now managed, or null. */
-    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable) {
+    /**
+     * Manages {@code fdo} when it should be; returns what is now managed, or null.
+     *
+     * @param flags the flags it was opened with, or -1 to read them from the descriptor
+     */
+    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable, int flags) {
         if (name == null || managed.get(fdo) != null) {
             return null;
         }
@@ -129,17 +133,18 @@ final class ManagedFiles implements FdBridge.Hooks {
             if (absolute.equals(agentJar) || !filter.test(path)) {
                 return null;
             }
-            NativeCalls.FdInfo info = NativeCalls.inspect(fd);
-            if (info == null || !info.regular) {
-                return null;
-            }
             int[] inTracker = IN_TRACKER.get();
             if (inTracker[0] != OUTSIDE) {
                 return null;
             }
             inTracker[0] = ADOPTING;
             ManagedFd m;
+            NativeCalls.FdInfo info;
             try {
+                info = inspect(fd, flags);
+                if (info == null || !info.regular) {
+                    return null;
+                }
                 m = new ManagedFd(fdo, collected, info, ownsCleanable);
                 if (leaks != null) {
                     openedAt.put(m, leaks.openedHere());
@@ -157,6 +162,24 @@ final class ManagedFiles implements FdBridge.Hooks {
             LOG.debug("not managing {}: {}", name, e.toString());
             return null;
         }
+    }
+
+    /**
+     * {@link NativeCalls#inspect}. Reading the open flags may take a descriptor for a moment
+     * ({@link NativeCalls#flagsTakeADescriptor}): at the cap one handle is suspended first, as
+     * adopting the file would have done, so that the process stays under {@code fdcap.max}; and
+     * when the OS refuses that descriptor (EMFILE: descriptors the agent does not see), one more.
+     */
+    private NativeCalls.FdInfo inspect(int fd, int flags) {
+        boolean takesOne = NativeCalls.flagsTakeADescriptor(flags);
+        if (takesOne && tracker.room() == 0) {
+            makeRoom(1);
+        }
+        NativeCalls.FdInfo info = NativeCalls.inspect(fd, flags);
+        if (info == null && takesOne && makeRoom(1)) {
+            info = NativeCalls.inspect(fd, flags);
+        }
+        return info;
     }
 
     /** Why a suspension is happening on this thread now (for the JFR event): open, os-limit or restore. */
@@ -187,7 +210,7 @@ final class ManagedFiles implements FdBridge.Hooks {
             } finally {
                 inTracker[0] = OUTSIDE;
             }
-            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable);
+            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable, -1);
             if (m == null && JdkAccess.get(fdo) >= 0) {
                 managed.add(new ManagedFd(fdo, collected));
             }

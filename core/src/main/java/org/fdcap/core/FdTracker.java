@@ -43,6 +43,8 @@ public final class FdTracker implements AutoCloseable {
 
     private final int capacity;
     private final boolean leakTracing;
+    /** Every system call of the suspend/restore path goes through it; read by handles. */
+    final SystemCalls calls;
     private final UnlinkedFilePool pool;
     private final InodeRegistry registry;
     private final EvictionPolicy policy;
@@ -71,8 +73,9 @@ public final class FdTracker implements AutoCloseable {
     private FdTracker(Builder b) {
         this.capacity = b.capacity;
         this.leakTracing = b.leakTracing;
-        this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool);
-        this.registry = new InodeRegistry(pool);
+        this.calls = b.calls;
+        this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool, calls);
+        this.registry = new InodeRegistry(pool, calls);
         this.policy = b.policy;
         this.queue = new VictimQueue(b.policy, b.capacity, clock);
     }
@@ -88,6 +91,7 @@ public final class FdTracker implements AutoCloseable {
         private Path unlinkedFilePool;
         private boolean leakTracing;
         private EvictionPolicy policy = EvictionPolicy.SCAN_RESISTANT;
+        private SystemCalls calls;
 
         private Builder() {
         }
@@ -126,9 +130,22 @@ public final class FdTracker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How the tracker makes its system calls (open, close, lseek, stat, link, unlink...):
+         * {@link SystemCalls#jnrPosix()} by default. One tracker uses one implementation for all
+         * of them; trackers with different ones may coexist.
+         */
+        public Builder systemCalls(SystemCalls calls) {
+            this.calls = java.util.Objects.requireNonNull(calls, "calls");
+            return this;
+        }
+
         public FdTracker build() {
             if (capacity < 0) {
                 throw new IllegalStateException("capacity not set");
+            }
+            if (calls == null) {
+                calls = SystemCalls.jnrPosix();
             }
             return new FdTracker(this);
         }
@@ -137,6 +154,15 @@ public final class FdTracker implements AutoCloseable {
     /** The capacity this tracker was built with. */
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * How many more descriptors fit under the capacity now without suspending a handle: the
+     * capacity less the open handles, the unsuspendable descriptors and the opens under way; 0 at
+     * the cap (or over it, after adoptions). A moment's view: other threads may take the room.
+     */
+    public int room() {
+        return Math.max(0, capacity - used.get());
     }
 
     /** The eviction policy this tracker was built with. */
@@ -636,8 +662,8 @@ public final class FdTracker implements AutoCloseable {
     int openWithRetry(String path, int flags, int mode) throws IOException {
         for (int attempt = 0;; attempt++) {
             try {
-                return Posix.open(path, flags, mode);
-            } catch (Posix.PosixException e) {
+                return calls.open(path, flags, mode);
+            } catch (PosixException e) {
                 if (!e.outOfDescriptors()) {
                     throw e;
                 }
@@ -668,7 +694,7 @@ public final class FdTracker implements AutoCloseable {
     }
 
     private FsHandle register(int fd, String path, int flags, FdBinding binding) throws IOException {
-        Posix.Stat st = Posix.fstat(fd, path);
+        Stat st = calls.fstat(fd, path);
         FsHandle h = new FsHandle(this, path, flags, binding, leakTracing ? new Throwable("opened here") : null);
         Inode inode = registry.attach(h, st.key(), path);
         open.incrementAndGet();
@@ -685,9 +711,9 @@ public final class FdTracker implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(int fd) {
+    private void closeQuietly(int fd) {
         try {
-            Posix.close(fd, "");
+            calls.close(fd, "");
         } catch (IOException ignored) {
             // reporting the original failure matters more
         }

@@ -500,7 +500,7 @@ public final class FsHandle {
         }
         long position;
         try {
-            position = Posix.lseek(fd, 0, Posix.SEEK_CUR, location);
+            position = tracker.calls.position(fd, location);
         } catch (IOException e) {
             if (binding == null || binding.mayDetach()) {
                 tracker.recordError(e); // else the owner closed it meanwhile: a refusal, not an error
@@ -512,7 +512,7 @@ public final class FsHandle {
             if (binding != null) {
                 binding.detach(fd);
             } else {
-                Posix.close(fd, location);
+                tracker.calls.close(fd, location);
             }
         } catch (IOException | RuntimeException e) {
             tracker.recordError(e);
@@ -538,12 +538,12 @@ public final class FsHandle {
             return null;
         }
         String location = inode.location;
-        Posix.Stat st = Posix.statOrNull(location);
+        Stat st = tracker.calls.statOrNull(location);
         if (inode.isFile(st)) {
             return location;
         }
         try {
-            if (Posix.fstat(fd, location).nlink() == 0) {
+            if (tracker.calls.fstat(fd, location).nlink() == 0) {
                 // Deleted while open: nothing could ever reopen it.
                 tracker.registry().keepOpen(inode);
                 return null;
@@ -553,8 +553,8 @@ public final class FsHandle {
             return null;
         }
         // Renamed while open: follow it if the new name really leads to this file.
-        String now = Posix.currentPath(fd);
-        Posix.Stat moved = now == null ? null : Posix.statOrNull(now);
+        String now = tracker.calls.currentPath(fd);
+        Stat moved = now == null ? null : tracker.calls.statOrNull(now);
         if (inode.isFile(moved)) {
             tracker.registry().relocate(inode, location, now);
             return now;
@@ -616,13 +616,13 @@ public final class FsHandle {
                         + " was suspended; the handle cannot be restored");
             }
             try {
-                Posix.Stat st = Posix.fstat(nfd, location);
+                Stat st = tracker.calls.fstat(nfd, location);
                 if (!inode.isFile(st)) {
                     throw new FileChangedException(location + ": the file was replaced while its descriptor was"
                             + " suspended (expected device:inode " + inode.identity() + ", found " + st.key()
                             + "); the handle cannot be restored");
                 }
-                Posix.lseek(nfd, offset, Posix.SEEK_SET, location);
+                tracker.calls.seek(nfd, offset, location);
                 return nfd;
             } catch (IOException | RuntimeException e) {
                 closeQuietly(nfd);
@@ -638,7 +638,7 @@ public final class FsHandle {
                 if (binding != null) {
                     binding.detach(fd);
                 } else {
-                    Posix.close(fd, inode.location);
+                    tracker.calls.close(fd, inode.location);
                 }
             } catch (IOException e) {
                 failure = e;
@@ -683,9 +683,9 @@ public final class FsHandle {
         }
     }
 
-    private static void closeQuietly(int fd) {
+    private void closeQuietly(int fd) {
         try {
-            Posix.close(fd, "");
+            tracker.calls.close(fd, "");
         } catch (IOException ignored) {
             // the number is released anyway; the caller reports the original failure
         }

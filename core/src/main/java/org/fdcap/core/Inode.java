@@ -41,7 +41,7 @@ final class Inode {
     }
 
     /** Whether {@code st} describes this file (same device, inode and birth time). */
-    boolean isFile(Posix.Stat st) {
+    boolean isFile(Stat st) {
         return st != null && st.dev() == dev && InodeKey.id(st.ino(), st.birth()) == id;
     }
 

@@ -30,11 +30,13 @@ final class InodeRegistry {
     private final List<Inode> displaced = new ArrayList<>(0);
     private static final Logger LOG = LoggerFactory.getLogger(InodeRegistry.class);
     private final UnlinkedFilePool pool;
+    private final SystemCalls calls;
     /** The pool directory was found unsafe (see {@link UnlinkedFilePool#checkSafe}): never used again. */
     private boolean poolRefused;
 
-    InodeRegistry(UnlinkedFilePool pool) {
+    InodeRegistry(UnlinkedFilePool pool, SystemCalls calls) {
         this.pool = pool;
+        this.calls = calls;
     }
 
     /** Registers a freshly opened handle on the file {@code key}, reachable at {@code path}. */
@@ -65,8 +67,8 @@ final class InodeRegistry {
      * Whether the file an entry stands for still exists, so that its inode number cannot have been
      * reused: its last known name still leads to it, or one of its handles holds a descriptor.
      */
-    private static boolean certainlyAlive(Inode inode) {
-        if (inode.isFile(Posix.statOrNull(inode.location))) {
+    private boolean certainlyAlive(Inode inode) {
+        if (inode.isFile(calls.statOrNull(inode.location))) {
             return true;
         }
         for (FsHandle h : inode.handles()) {
@@ -154,7 +156,7 @@ final class InodeRegistry {
                     throw new NoSuchFileException(inode.location, null, "already unlinked");
                 }
                 checkStillThere(inode);
-                Posix.unlink(inode.location);
+                calls.unlink(inode.location);
                 inode.unlinkPending = true;
                 settled = true;
             }
@@ -175,8 +177,8 @@ final class InodeRegistry {
      * Refuses to unlink by a name that no longer leads to the file (renamed since it was opened,
      * perhaps with another file now in its place).
      */
-    private static void checkStillThere(Inode inode) throws IOException {
-        if (!inode.isFile(Posix.statOrNull(inode.location))) {
+    private void checkStillThere(Inode inode) throws IOException {
+        if (!inode.isFile(calls.statOrNull(inode.location))) {
             throw new FileSystemException(inode.location, null,
                     "no longer leads to the file opened (renamed or replaced); nothing was unlinked");
         }

@@ -15,27 +15,29 @@ import java.util.Set;
  * {@code O_SYNC}/{@code O_DSYNC}, {@code O_DIRECT}, ...) is kept.
  */
 public final class OpenFlags {
-    public static final int O_RDONLY = jnr.constants.platform.OpenFlags.O_RDONLY.intValue();
-    public static final int O_WRONLY = jnr.constants.platform.OpenFlags.O_WRONLY.intValue();
-    public static final int O_RDWR = jnr.constants.platform.OpenFlags.O_RDWR.intValue();
+    // Linux values (asm-generic/fcntl.h), written out rather than read from jnr-constants so that
+    // a tracker on another SystemCalls loads no jnr class. O_DIRECTORY, O_NOFOLLOW and O_DIRECT
+    // differ on ARM; OpenFlagsTest checks all of them against jnr-constants.
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
     public static final int O_ACCMODE = 3;
-    public static final int O_CREAT = jnr.constants.platform.OpenFlags.O_CREAT.intValue();
-    public static final int O_EXCL = jnr.constants.platform.OpenFlags.O_EXCL.intValue();
-    public static final int O_TRUNC = jnr.constants.platform.OpenFlags.O_TRUNC.intValue();
-    public static final int O_APPEND = jnr.constants.platform.OpenFlags.O_APPEND.intValue();
-    public static final int O_NOFOLLOW = jnr.constants.platform.OpenFlags.O_NOFOLLOW.intValue();
-    public static final int O_CLOEXEC = jnr.constants.platform.OpenFlags.O_CLOEXEC.intValue();
+    public static final int O_CREAT = 0x40;
+    public static final int O_EXCL = 0x80;
+    public static final int O_TRUNC = 0x200;
+    public static final int O_APPEND = 0x400;
+    public static final int O_NOFOLLOW = isArm() ? 0x8000 : 0x20000;
+    public static final int O_CLOEXEC = 0x80000;
     /** {@code O_SYNC} includes {@code O_DSYNC} on Linux. */
-    public static final int O_SYNC = jnr.constants.platform.OpenFlags.O_SYNC.intValue();
-    /** Not exported by jnr-constants; the same value on every Linux architecture. */
+    public static final int O_SYNC = 0x101000;
     public static final int O_DSYNC = 0x1000;
-    /** Not exported by jnr-constants; its value differs between Linux architectures. */
     public static final int O_DIRECT = isArm() ? 0x10000 : 0x4000;
+    private static final int O_DIRECTORY = isArm() ? 0x4000 : 0x10000;
     /**
      * {@code O_TMPFILE} creates a file with no name, which can never be reopened: refused by
      * {@link FdTracker#open}.
      */
-    public static final int O_TMPFILE = jnr.constants.platform.OpenFlags.O_TMPFILE.intValue();
+    public static final int O_TMPFILE = 0x400000 | O_DIRECTORY;
 
     private static final int CREATION_FLAGS = O_CREAT | O_EXCL | O_TRUNC;
 

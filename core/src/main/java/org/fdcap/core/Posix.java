@@ -1,18 +1,14 @@
 package org.fdcap.core;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
-import jnr.constants.platform.Errno;
 import jnr.posix.FileStat;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
 
 /**
- * The handful of system calls the tracker makes, through jnr-posix, with errors turned into
- * {@link IOException}s that name the file and the errno. Return values of -1 are never passed on.
+ * System calls through jnr-posix, with errors turned into {@link IOException}s that name the file
+ * and the errno ({@link PosixException}). Return values of -1 are never passed on. The tracker's
+ * default {@link SystemCalls} ({@link JnrSystemCalls}), and {@link FsHandle}'s I/O helpers.
  *
  * <p>jnr-posix's own error handler is replaced by one that never prints and never throws, so
  * that every failure is handled here, once.
@@ -20,60 +16,18 @@ import jnr.posix.POSIXFactory;
 final class Posix {
     static final int SEEK_SET = 0;
     static final int SEEK_CUR = 1;
-    static final int EINTR = Errno.EINTR.intValue();
-    static final int ENOENT = Errno.ENOENT.intValue();
-    static final int EEXIST = Errno.EEXIST.intValue();
-    static final int EMFILE = Errno.EMFILE.intValue();
-    static final int ENFILE = Errno.ENFILE.intValue();
-
-    private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentPosixHandler());
-    /** jnr's stat buffers are costly to allocate (native memory); one per thread is reused. */
-    private static final ThreadLocal<FileStat> STAT_BUFFER = ThreadLocal.withInitial(LIBC::allocateStat);
+    private static final int EINTR = PosixException.EINTR;
 
     private Posix() {
     }
 
-    /**
-     * The identity of a file (device, inode and birth time: see {@link Statx}) and its link count
-     * and size. The birth time is 0 where it is unknown.
-     */
-    record Stat(long dev, long ino, int nlink, long size, long birth) {
-        InodeKey key() {
-            return new InodeKey(dev, ino, birth);
-        }
-    }
-
-    /** Raised for a failed call; {@link #errno()} tells why (e.g. to retry on EMFILE). */
-    static final class PosixException extends FileSystemException {
-        private static final long serialVersionUID = 1L;
-        private final int errno;
-
-        PosixException(String file, int errno, String what) {
-            super(file, null, what + ": " + describe(errno));
-            this.errno = errno;
-        }
-
-        int errno() {
-            return errno;
-        }
-
-        boolean outOfDescriptors() {
-            return errno == EMFILE || errno == ENFILE;
-        }
-    }
-
     static int errno() {
-        return LIBC.errno();
-    }
-
-    static String describe(int errno) {
-        Errno e = Errno.valueOf(errno);
-        return e == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : e.description() + " (" + e.name() + ")";
+        return Libc.LIBC.errno();
     }
 
     static int open(String path, int flags, int mode) throws IOException {
         while (true) {
-            int fd = LIBC.open(path, flags, mode);
+            int fd = Libc.LIBC.open(path, flags, mode);
             if (fd >= 0) {
                 return fd;
             }
@@ -90,7 +44,7 @@ final class Posix {
      * the caller must never retry it; the error is still reported because it may mean lost writes.
      */
     static void close(int fd, String path) throws IOException {
-        if (LIBC.close(fd) < 0) {
+        if (Libc.LIBC.close(fd) < 0) {
             int errno = errno();
             if (errno != EINTR) {
                 throw new PosixException(path, errno, "close");
@@ -99,7 +53,7 @@ final class Posix {
     }
 
     static long lseek(int fd, long offset, int whence, String path) throws IOException {
-        long pos = LIBC.lseekLong(fd, offset, whence);
+        long pos = Libc.LIBC.lseekLong(fd, offset, whence);
         if (pos < 0) {
             throw new PosixException(path, errno(), "lseek");
         }
@@ -114,8 +68,8 @@ final class Posix {
                 return st;
             }
         }
-        FileStat st = STAT_BUFFER.get();
-        if (LIBC.fstat(fd, st) < 0) {
+        FileStat st = Libc.STAT_BUFFER.get();
+        if (Libc.LIBC.fstat(fd, st) < 0) {
             throw new PosixException(path, errno(), "fstat");
         }
         return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size(), 0);
@@ -136,8 +90,8 @@ final class Posix {
                 return null;
             }
         }
-        FileStat st = STAT_BUFFER.get();
-        if (LIBC.stat(path, st) < 0) {
+        FileStat st = Libc.STAT_BUFFER.get();
+        if (Libc.LIBC.stat(path, st) < 0) {
             return null;
         }
         return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size(), 0);
@@ -146,7 +100,7 @@ final class Posix {
     /** Where {@code fd} points now (Linux {@code /proc/self/fd}), or {@code null} if unknown. */
     static String currentPath(int fd) {
         byte[] buf = new byte[4096];
-        int n = LIBC.readlink("/proc/self/fd/" + fd, buf, buf.length);
+        int n = Libc.LIBC.readlink("/proc/self/fd/" + fd, buf, buf.length);
         if (n <= 0 || n >= buf.length) {
             return null;
         }
@@ -155,35 +109,35 @@ final class Posix {
 
     /** Creates a hard link; never replaces an existing {@code to}. */
     static void link(String from, String to) throws IOException {
-        if (LIBC.link(from, to) < 0) {
+        if (Libc.LIBC.link(from, to) < 0) {
             throw failure(to, errno(), "link " + from + " to");
         }
     }
 
     static void unlink(String path) throws IOException {
-        if (LIBC.unlink(path) < 0) {
+        if (Libc.LIBC.unlink(path) < 0) {
             throw failure(path, errno(), "unlink");
         }
     }
 
     static void mkdir(String path, int mode) throws IOException {
-        if (LIBC.mkdir(path, mode) < 0) {
+        if (Libc.LIBC.mkdir(path, mode) < 0) {
             throw failure(path, errno(), "mkdir");
         }
     }
 
     /** The effective user id of this process. */
     static int geteuid() {
-        return LIBC.geteuid();
+        return Libc.LIBC.geteuid();
     }
 
     static boolean rmdir(String path) {
-        return LIBC.rmdir(path) == 0;
+        return Libc.LIBC.rmdir(path) == 0;
     }
 
     static int read(int fd, byte[] buf, int len, String path) throws IOException {
         while (true) {
-            int n = LIBC.read(fd, buf, len);
+            int n = Libc.LIBC.read(fd, buf, len);
             if (n >= 0) {
                 return n;
             }
@@ -196,7 +150,7 @@ final class Posix {
 
     static int write(int fd, byte[] buf, int len, String path) throws IOException {
         while (true) {
-            int n = LIBC.write(fd, buf, len);
+            int n = Libc.LIBC.write(fd, buf, len);
             if (n >= 0) {
                 return n;
             }
@@ -209,7 +163,7 @@ final class Posix {
 
     static long pread(int fd, byte[] buf, int len, long offset, String path) throws IOException {
         while (true) {
-            long n = LIBC.pread(fd, buf, (long) len, offset);
+            long n = Libc.LIBC.pread(fd, buf, (long) len, offset);
             if (n >= 0) {
                 return n;
             }
@@ -222,7 +176,7 @@ final class Posix {
 
     static long pwrite(int fd, byte[] buf, int len, long offset, String path) throws IOException {
         while (true) {
-            long n = LIBC.pwrite(fd, buf, (long) len, offset);
+            long n = Libc.LIBC.pwrite(fd, buf, (long) len, offset);
             if (n >= 0) {
                 return n;
             }
@@ -234,27 +188,28 @@ final class Posix {
     }
 
     static void ftruncate(int fd, long size, String path) throws IOException {
-        if (LIBC.ftruncate(fd, size) < 0) {
+        if (Libc.LIBC.ftruncate(fd, size) < 0) {
             throw new PosixException(path, errno(), "ftruncate");
         }
     }
 
     static void fsync(int fd, String path) throws IOException {
-        if (LIBC.fsync(fd) < 0) {
+        if (Libc.LIBC.fsync(fd) < 0) {
             throw new PosixException(path, errno(), "fsync");
         }
     }
 
     private static IOException failure(String path, int errno, String what) {
-        if (errno == ENOENT) {
-            return new NoSuchFileException(path, null, what + ": " + describe(errno));
-        }
-        if (errno == EEXIST) {
-            return new FileAlreadyExistsException(path, null, what + ": " + describe(errno));
-        }
-        if (errno == Errno.EACCES.intValue() || errno == Errno.EPERM.intValue()) {
-            return new AccessDeniedException(path, null, what + ": " + describe(errno));
-        }
-        return new PosixException(path, errno, what);
+        return PosixException.of(path, errno, what);
+    }
+
+    /**
+     * jnr-posix, initialized on the first call that needs it: {@link #fstat} and {@link #statOrNull}
+     * need only {@link Statx} where the C library has it.
+     */
+    private static final class Libc {
+        static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentPosixHandler());
+        /** jnr's stat buffers are costly to allocate (native memory); one per thread is reused. */
+        static final ThreadLocal<FileStat> STAT_BUFFER = ThreadLocal.withInitial(LIBC::allocateStat);
     }
 }

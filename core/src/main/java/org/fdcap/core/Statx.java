@@ -74,16 +74,16 @@ final class Statx {
     }
 
     /** {@code statx} of an open descriptor; null when the call is not available (use fstat). */
-    static Posix.Stat ofDescriptor(int fd, String path) throws IOException {
+    static Stat ofDescriptor(int fd, String path) throws IOException {
         return call(fd, "", AT_EMPTY_PATH, path);
     }
 
     /** {@code statx} of a path, following symbolic links; null when the call is not available (use stat). */
-    static Posix.Stat ofPath(String path) throws IOException {
+    static Stat ofPath(String path) throws IOException {
         return call(AT_FDCWD, path, 0, path);
     }
 
-    private static Posix.Stat call(int dirfd, String path, int flags, String name) throws IOException {
+    private static Stat call(int dirfd, String path, int flags, String name) throws IOException {
         ByteBuffer buf = BUFFER.get();
         int rc;
         try {
@@ -98,14 +98,14 @@ final class Statx {
                 available = false;
                 return null;
             }
-            throw new Posix.PosixException(name, errno, "statx");
+            throw new PosixException(name, errno, "statx");
         }
         long birth = 0;
         if ((buf.getInt(OFF_MASK) & STATX_BTIME) != 0) {
             birth = buf.getLong(OFF_BTIME_SEC) * 1_000_000_000L + (buf.getInt(OFF_BTIME_NSEC) & 0xffffffffL);
         }
         long dev = makedev(buf.getInt(OFF_DEV_MAJOR) & 0xffffffffL, buf.getInt(OFF_DEV_MINOR) & 0xffffffffL);
-        return new Posix.Stat(dev, buf.getLong(OFF_INO), buf.getInt(OFF_NLINK), buf.getLong(OFF_SIZE), birth);
+        return new Stat(dev, buf.getLong(OFF_INO), buf.getInt(OFF_NLINK), buf.getLong(OFF_SIZE), birth);
     }
 
     /** The C library's encoding of a device number, so that it reads as {@code stat}'s {@code st_dev}. */

@@ -17,14 +17,16 @@ import java.nio.file.attribute.PosixFileAttributes;
  */
 final class UnlinkedFilePool {
     private final Path dir;
+    private final SystemCalls calls;
     private long nextId;
     private int fileCount;
 
-    UnlinkedFilePool(Path dir) {
+    UnlinkedFilePool(Path dir, SystemCalls calls) {
         if (!dir.isAbsolute()) {
             throw new IllegalArgumentException("the unlinked-file pool must be an absolute path: " + dir);
         }
         this.dir = dir;
+        this.calls = calls;
     }
 
     Path dir() {
@@ -48,21 +50,21 @@ final class UnlinkedFilePool {
                 String target = dir.resolve(name).toString();
                 try {
                     // link + unlink rather than rename(2): link never replaces an existing name.
-                    Posix.link(path, target);
+                    calls.link(path, target);
                 } catch (java.nio.file.FileAlreadyExistsException taken) {
                     continue;
                 }
                 // Checked on the new link, which names exactly what will be unlinked.
-                Posix.Stat linked = Posix.statOrNull(target);
+                Stat linked = calls.statOrNull(target);
                 if (!inode.isFile(linked)) {
-                    Posix.unlink(target);
+                    calls.unlink(target);
                     throw new FileSystemException(path, null,
                             "no longer leads to the file opened (renamed or replaced); nothing was unlinked");
                 }
                 try {
-                    Posix.unlink(path);
+                    calls.unlink(path);
                 } catch (IOException e) {
-                    Posix.unlink(target);
+                    calls.unlink(target);
                     throw e;
                 }
                 fileCount++;
@@ -72,7 +74,7 @@ final class UnlinkedFilePool {
             throw new IOException("no free name in the unlinked-file pool " + dir);
         } finally {
             if (!added && fileCount == 0) {
-                Posix.rmdir(dir.toString());
+                calls.rmdir(dir.toString());
             }
         }
     }
@@ -80,19 +82,19 @@ final class UnlinkedFilePool {
     /** Deletes a pool file whose last handle closed, and the pool directory when it is empty. */
     void remove(String name) throws IOException {
         try {
-            Posix.unlink(dir.resolve(name).toString());
+            calls.unlink(dir.resolve(name).toString());
         } finally {
             fileCount--;
             if (fileCount == 0) {
                 // Fails harmlessly when another process still has files in a shared directory.
-                Posix.rmdir(dir.toString());
+                calls.rmdir(dir.toString());
             }
         }
     }
 
     private void createDirectory() throws IOException {
         try {
-            Posix.mkdir(dir.toString(), 0700);
+            calls.mkdir(dir.toString(), 0700);
         } catch (java.nio.file.FileAlreadyExistsException exists) {
             checkSafe(dir);
         }
@@ -116,7 +118,8 @@ final class UnlinkedFilePool {
         } else {
             int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            int euid = Posix.geteuid();
+            // /proc/self belongs to the process's effective user: no native call needed.
+            int euid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
             if (uid != euid) {
                 problem = "belongs to uid " + uid + ", not to this process's user (uid " + euid + ")";
             } else if ((mode & 077) != 0) {

@@ -103,6 +103,20 @@ class CapacityTest {
     }
 
     @Test
+    void roomIsWhatIsLeftUnderTheCapacityAndZeroAtTheCap() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(2).build();
+        assertEquals(2, tracker.room());
+        List<FsHandle> handles = open(tracker, "a", "b");
+        assertEquals(0, tracker.room());
+        handles.addAll(open(tracker, "c")); // suspends "a": still at the cap
+        assertEquals(0, tracker.room());
+        assertEquals(1, tracker.suspendIdle(1));
+        assertEquals(1, tracker.room());
+        closeAndDelete(handles);
+        assertEquals(2, tracker.room());
+    }
+
+    @Test
     void failedOpenNamesTheFileAndGivesItsSlotBack() throws IOException {
         FdTracker tracker = FdTracker.builder().capacity(1).build();
         Path missing = dir.resolve("missing");

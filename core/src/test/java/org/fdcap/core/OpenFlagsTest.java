@@ -66,6 +66,21 @@ class OpenFlagsTest {
     }
 
     @Test
+    void flagsAreThoseJnrConstantsKnowsForThisPlatform() {
+        assertEquals(jnr.constants.platform.OpenFlags.O_RDONLY.intValue(), O_RDONLY);
+        assertEquals(jnr.constants.platform.OpenFlags.O_WRONLY.intValue(), O_WRONLY);
+        assertEquals(jnr.constants.platform.OpenFlags.O_RDWR.intValue(), O_RDWR);
+        assertEquals(jnr.constants.platform.OpenFlags.O_CREAT.intValue(), O_CREAT);
+        assertEquals(jnr.constants.platform.OpenFlags.O_EXCL.intValue(), O_EXCL);
+        assertEquals(jnr.constants.platform.OpenFlags.O_TRUNC.intValue(), O_TRUNC);
+        assertEquals(jnr.constants.platform.OpenFlags.O_APPEND.intValue(), O_APPEND);
+        assertEquals(jnr.constants.platform.OpenFlags.O_NOFOLLOW.intValue(), O_NOFOLLOW);
+        assertEquals(jnr.constants.platform.OpenFlags.O_CLOEXEC.intValue(), O_CLOEXEC);
+        assertEquals(jnr.constants.platform.OpenFlags.O_SYNC.intValue(), O_SYNC);
+        assertEquals(jnr.constants.platform.OpenFlags.O_TMPFILE.intValue(), O_TMPFILE);
+    }
+
+    @Test
     void reopenDropsTheCreationFlagsAndKeepsTheRest() {
         assertEquals(O_RDWR | O_APPEND | O_SYNC | O_DIRECT,
                 OpenFlags.forReopen(O_RDWR | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_SYNC | O_DIRECT));
