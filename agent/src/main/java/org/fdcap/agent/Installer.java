@@ -109,11 +109,13 @@ public final class Installer {
         if (jnrAtStart && Runtime.version().feature() >= 24 && unsafe == null) {
             System.setProperty("jffi.unsafe.disabled", "true");
         }
-        // jnr-ffi: bind the few libc functions the agent calls one by one, on first call, rather
-        // than generate a class for all of libc with ASM (half of jnr's start-up). Read when the
-        // agent's jnr initializes (during start), then put back.
+        // jnr-ffi: with jnr-posix (the fallback), bind the few libc functions the agent calls one
+        // by one, on first call, rather than generate a class for all of libc with ASM (half of
+        // jnr's start-up). Not for statx alone (JDK 17): one small generated class, and each call
+        // then costs a direct call instead of a reflective one with boxed arguments, twice per
+        // restore. Read when the agent's jnr initializes (during start), then put back.
         String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
-        if (jnrAtStart) {
+        if (noJdkCalls != null) {
             System.setProperty("jnr.ffi.asm.enabled", "false");
         }
         AgentLogConfigurator.settings(config.logLevel(), config.logFile());
