@@ -234,19 +234,19 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     @Override
     public Object enter(FileDescriptor fdo) throws IOException {
-        ManagedFd m = managed.get(fdo);
-        if (m == null && preexisting != null) {
-            m = adoptOnUse(fdo);
-        }
+        ManagedFd m = lookup(fdo);
         return m == null ? null : m.pin();
+    }
+
+    /** The record of {@code fdo}; a descriptor open before the agent started is adopted on first use. */
+    private ManagedFd lookup(FileDescriptor fdo) {
+        ManagedFd m = managed.get(fdo);
+        return m == null && preexisting != null ? adoptOnUse(fdo) : m;
     }
 
     @Override
     public Object enterSeek(FileDescriptor fdo, long position) throws IOException {
-        ManagedFd m = managed.get(fdo);
-        if (m == null && preexisting != null) {
-            m = adoptOnUse(fdo);
-        }
+        ManagedFd m = lookup(fdo);
         if (m == null) {
             return null;
         }
