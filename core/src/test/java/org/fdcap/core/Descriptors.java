@@ -44,6 +44,31 @@ final class Descriptors {
         return SIZE_IS_COUNT ? countBySize() : countByListing();
     }
 
+    /**
+     * The descriptors of this process that lead to files under {@code dir}: the tracker's own,
+     * where {@link #openInProcess()} also counts what the JVM opens for a moment on its own threads
+     * (a class file, a cgroup file read by the JIT's or the GC's sizing).
+     */
+    static int openUnder(Path dir) {
+        String prefix = dir.toAbsolutePath().toString() + "/";
+        return (int) describeOpen().stream().filter(target -> target.startsWith(prefix)).count();
+    }
+
+    /** What every descriptor of this process leads to now (for failure messages). */
+    static List<String> describeOpen() {
+        String[] names = PROC_SELF_FD.list();
+        if (names == null) {
+            return List.of();
+        }
+        return Arrays.stream(names).map(n -> {
+            try {
+                return Files.readSymbolicLink(PROC_SELF_FD.toPath().resolve(n)).toString();
+            } catch (IOException closedMeanwhile) {
+                return n + " (closed meanwhile)";
+            }
+        }).sorted().collect(Collectors.toList());
+    }
+
     private static boolean sizeIsCount() {
         for (int attempt = 0; attempt < 5; attempt++) {
             int before = countBySize();
