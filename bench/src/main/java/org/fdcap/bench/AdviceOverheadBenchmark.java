@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -22,8 +20,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.ThreadParams;
 
 /**
- * The agent's advice alone, without the noise of a system call: the same open files as
- * {@link FileReadBenchmark}, and calls that go through an advised method but reach no system
+ * The agent's advice alone, without the noise of a system call: the same open files (and shared
+ * channels) as {@link FileReadBenchmark}, and calls that go through an advised method but reach no system
  * call. {@code channelEmptyRead} is {@link FileChannel#read(ByteBuffer, long)} into a direct
  * buffer with nothing left (the JDK's channel code runs up to the native read, which returns 0 at
  * once); {@code rafEmptyRead} is {@link RandomAccessFile#read(byte[])} of an empty array (the
@@ -40,29 +38,6 @@ import org.openjdk.jmh.infra.ThreadParams;
 public class AdviceOverheadBenchmark {
     private static final byte[] NOTHING = new byte[0];
 
-    /** The 64 files, and one shared channel on each. */
-    @State(Scope.Benchmark)
-    public static class Files64 {
-        FileChannel[] channels;
-        Path[] paths;
-
-        @Setup(Level.Trial)
-        public void setUp() throws IOException {
-            paths = DataFiles.ensure(FileReadBenchmark.FILES, FileReadBenchmark.FILE_SIZE);
-            channels = new FileChannel[paths.length];
-            for (int i = 0; i < paths.length; i++) {
-                channels[i] = FileChannel.open(paths[i], StandardOpenOption.READ);
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws IOException {
-            for (FileChannel ch : channels) {
-                ch.close();
-            }
-        }
-    }
-
     /** A thread's own RandomAccessFiles, its full direct buffer and its access pattern. */
     @State(Scope.Thread)
     public static class Caller {
@@ -71,7 +46,7 @@ public class AdviceOverheadBenchmark {
         final ByteBuffer full = ByteBuffer.allocateDirect(16).position(16);
 
         @Setup(Level.Trial)
-        public void setUp(Files64 files, ThreadParams thread) throws IOException {
+        public void setUp(FileReadBenchmark.Files64 files, ThreadParams thread) throws IOException {
             cursor = new Cursor(FileReadBenchmark.FILES, FileReadBenchmark.FILE_SIZE, 1000 + thread.getThreadIndex());
             rafs = new RandomAccessFile[files.paths.length];
             for (int i = 0; i < rafs.length; i++) {
@@ -88,7 +63,7 @@ public class AdviceOverheadBenchmark {
     }
 
     @Benchmark
-    public int channelEmptyRead(Files64 f, Caller c) throws IOException {
+    public int channelEmptyRead(FileReadBenchmark.Files64 f, Caller c) throws IOException {
         Cursor cur = c.cursor;
         cur.advance();
         return f.channels[cur.file()].read(c.full, cur.offset());
