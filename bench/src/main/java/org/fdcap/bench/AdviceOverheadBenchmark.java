@@ -8,16 +8,12 @@ import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.ThreadParams;
 
 /**
  * The agent's advice alone, without the noise of a system call: the same open files (and shared
@@ -38,41 +34,24 @@ import org.openjdk.jmh.infra.ThreadParams;
 public class AdviceOverheadBenchmark {
     private static final byte[] NOTHING = new byte[0];
 
-    /** A thread's own RandomAccessFiles, its full direct buffer and its access pattern. */
+    /** A thread's direct buffer with nothing left in it (its files and pattern: {@link FileReadBenchmark.Reader}). */
     @State(Scope.Thread)
-    public static class Caller {
-        RandomAccessFile[] rafs;
-        Cursor cursor;
-        final ByteBuffer full = ByteBuffer.allocateDirect(16).position(16);
-
-        @Setup(Level.Trial)
-        public void setUp(FileReadBenchmark.Files64 files, ThreadParams thread) throws IOException {
-            cursor = new Cursor(FileReadBenchmark.FILES, FileReadBenchmark.FILE_SIZE, 1000 + thread.getThreadIndex());
-            rafs = new RandomAccessFile[files.paths.length];
-            for (int i = 0; i < rafs.length; i++) {
-                rafs[i] = new RandomAccessFile(files.paths[i].toFile(), "r");
-            }
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() throws IOException {
-            for (RandomAccessFile raf : rafs) {
-                raf.close();
-            }
-        }
+    public static class Full {
+        final ByteBuffer buffer = ByteBuffer.allocateDirect(16).position(16);
     }
 
     @Benchmark
-    public int channelEmptyRead(FileReadBenchmark.Files64 f, Caller c) throws IOException {
-        Cursor cur = c.cursor;
+    public int channelEmptyRead(FileReadBenchmark.Files64 f, FileReadBenchmark.Reader r, Full full)
+            throws IOException {
+        Cursor cur = r.cursor;
         cur.advance();
-        return f.channels[cur.file()].read(c.full, cur.offset());
+        return f.channels[cur.file()].read(full.buffer, cur.offset());
     }
 
     @Benchmark
-    public int rafEmptyRead(Caller c) throws IOException {
-        Cursor cur = c.cursor;
+    public int rafEmptyRead(FileReadBenchmark.Reader r) throws IOException {
+        Cursor cur = r.cursor;
         cur.advance();
-        return c.rafs[cur.file()].read(NOTHING);
+        return r.rafs[cur.file()].read(NOTHING);
     }
 }
