@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.apache.commons.math3.distribution.TDistribution;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
@@ -30,8 +31,10 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar org.fdcap.bench.AgentComparison SUITE [options]
- *   hit    FileReadBenchmark, no agent vs agent without cap pressure: the hit-path overhead
- *   advice AdviceOverheadBenchmark, no agent vs agent: what the advice adds to a call, no system call
+ *   hit    FileReadBenchmark, no agent vs agent without cap pressure: the hit-path overhead;
+ *          --forks pairs of one fork each, in alternating order, compared pair by pair
+ *   advice AdviceOverheadBenchmark, no agent vs agent: what the advice adds to a call, no system
+ *          call; paired forks as for hit
  *   miss   ManyFilesReadBenchmark: uncapped vs agent at -Dfdcap.max=200 vs the LRU pool, and the
  *          raw restore system calls; derives the agent's time per restore
  *   sweep  throughput against cap / working set for agent, pool and uncapped; writes a CSV and
@@ -95,31 +98,27 @@ public final class AgentComparison {
 
     private void hit() throws RunnerException {
         out.println();
-        out.println("| reads | threads | no agent (ns/read) | agent (ns/read) | agent slower by |");
-        out.println("|---|---|---|---|---|");
+        out.println("| reads | threads | pairs | no agent (ns/read) | agent (ns/read) | agent slower by (mean, 95% CI)"
+                + " | median pair |");
+        out.println("|---|---|---|---|---|---|---|");
         for (String method : new String[] {"rafSeekRead", "channelPread"}) {
             for (int t : threads()) {
-                Score none = run(FileReadBenchmark.class, method, t, Map.of(), List.of());
-                Score agent = run(FileReadBenchmark.class, method, t, Map.of(),
-                        List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false"));
-                out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s |%n", method, t, none, agent, percent(agent, none));
+                Paired p = paired(FileReadBenchmark.class, method, t);
+                out.printf(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %+.1f%% |%n", method, t, p.pairs, p.none,
+                        p.agent, p.overheadPercent(), 100 * p.medianRatio);
             }
         }
     }
 
     private void advice() throws RunnerException {
         out.println();
-        out.println("| advised call | threads | no agent (ns/call) | agent (ns/call) | agent adds (ns/call) |");
-        out.println("|---|---|---|---|---|");
+        out.println("| advised call | threads | pairs | no agent (ns/call) | agent (ns/call) | agent adds (ns/call, 95% CI) |");
+        out.println("|---|---|---|---|---|---|");
         for (String method : new String[] {"rafEmptyRead", "channelEmptyRead"}) {
             for (int t : threads()) {
-                Score none = run(AdviceOverheadBenchmark.class, method, t, Map.of(), List.of());
-                Score agent = run(AdviceOverheadBenchmark.class, method, t, Map.of(),
-                        List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false"));
-                double err = Double.isNaN(none.error) || Double.isNaN(agent.error) ? Double.NaN
-                        : Math.hypot(none.error, agent.error);
-                out.printf(Locale.ROOT, "| %s | %d | %s | %s | %s |%n", method, t, none, agent,
-                        new Score(agent.mean - none.mean, err));
+                Paired p = paired(AdviceOverheadBenchmark.class, method, t);
+                out.printf(Locale.ROOT, "| %s | %d | %d | %s | %s | %s |%n", method, t, p.pairs, p.none, p.agent,
+                        p.difference);
             }
         }
     }
@@ -231,6 +230,94 @@ public final class AgentComparison {
         double restoresPerRead;
     }
 
+    /**
+     * Without and with the agent, one fork each, {@code --forks} times, in alternating order (none
+     * then agent, agent then none, ...): the machine's drift over minutes, larger than the effect
+     * on the hit path, then falls on both sides alike, and each pair's difference cancels it.
+     * The sides' scores are the means of their forks; the differences are paired, with a 95%
+     * confidence interval from Student's t over the pairs.
+     */
+    private Paired paired(Class<?> benchmark, String method, int threads) throws RunnerException {
+        int pairs = intOpt("forks", 2);
+        if (pairs < 2) {
+            throw new IllegalArgumentException("--forks must be at least 2 for a paired comparison");
+        }
+        List<String> agentArgs = List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false");
+        double[] none = new double[pairs];
+        double[] agent = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            if (i % 2 == 0) {
+                none[i] = run(benchmark, method, threads, Map.of(), List.of(), 1).mean;
+                agent[i] = run(benchmark, method, threads, Map.of(), agentArgs, 1).mean;
+            } else {
+                agent[i] = run(benchmark, method, threads, Map.of(), agentArgs, 1).mean;
+                none[i] = run(benchmark, method, threads, Map.of(), List.of(), 1).mean;
+            }
+        }
+        double[] diff = new double[pairs];
+        double[] ratio = new double[pairs];
+        for (int i = 0; i < pairs; i++) {
+            diff[i] = agent[i] - none[i];
+            ratio[i] = agent[i] / none[i] - 1;
+        }
+        System.err.printf(Locale.ROOT, "  pairs (no agent, agent): %s%n", pairsText(none, agent));
+        return new Paired(pairs, meanCi(none), meanCi(agent), meanCi(diff), meanCi(ratio), median(ratio));
+    }
+
+    private static String pairsText(double[] none, double[] agent) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < none.length; i++) {
+            sb.append(String.format(Locale.ROOT, "%s(%.0f, %.0f)", i == 0 ? "" : " ", none[i], agent[i]));
+        }
+        return sb.toString();
+    }
+
+    /** The mean of {@code xs} and the half-width of its 95% confidence interval (Student's t). */
+    static Score meanCi(double[] xs) {
+        int n = xs.length;
+        double mean = Arrays.stream(xs).average().orElse(Double.NaN);
+        double ss = 0;
+        for (double x : xs) {
+            ss += (x - mean) * (x - mean);
+        }
+        double sd = Math.sqrt(ss / (n - 1));
+        double t = new TDistribution(n - 1).inverseCumulativeProbability(0.975);
+        return new Score(mean, t * sd / Math.sqrt(n));
+    }
+
+    static double median(double[] xs) {
+        double[] sorted = xs.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /**
+     * A paired comparison: each side, their difference, the relative difference, and the median
+     * of the pairs' relative differences (a fork far off, which happens, moves it less than the mean).
+     */
+    private static final class Paired {
+        final int pairs;
+        final Score none;
+        final Score agent;
+        final Score difference;
+        final Score ratio;
+        final double medianRatio;
+
+        Paired(int pairs, Score none, Score agent, Score difference, Score ratio, double medianRatio) {
+            this.pairs = pairs;
+            this.none = none;
+            this.agent = agent;
+            this.difference = difference;
+            this.ratio = ratio;
+            this.medianRatio = medianRatio;
+        }
+
+        String overheadPercent() {
+            return String.format(Locale.ROOT, "%+.1f%% ± %.1f%%", 100 * ratio.mean, 100 * ratio.error);
+        }
+    }
+
     private AgentRun runAgent(int files, int max, int threads) throws RunnerException, IOException {
         Path report = Files.createTempFile("fdcap-bench-report", ".txt");
         try {
@@ -262,12 +349,17 @@ public final class AgentComparison {
 
     private Score run(Class<?> benchmark, String method, int threads, Map<String, String> params, List<String> jvmArgs)
             throws RunnerException {
+        return run(benchmark, method, threads, params, jvmArgs, intOpt("forks", 2));
+    }
+
+    private Score run(Class<?> benchmark, String method, int threads, Map<String, String> params, List<String> jvmArgs,
+            int forks) throws RunnerException {
         List<String> args = new ArrayList<>(Arrays.asList(BASE_JVM_ARGS));
         args.addAll(jvmArgs);
         ChainedOptionsBuilder b = new OptionsBuilder()
                 .include("^" + Pattern.quote(benchmark.getName() + "." + method) + "$")
                 .threads(threads)
-                .forks(intOpt("forks", 2))
+                .forks(forks)
                 .warmupIterations(intOpt("warmup", 3))
                 .warmupTime(TimeValue.seconds(intOpt("time", 1)))
                 .measurementIterations(intOpt("iterations", 5))
