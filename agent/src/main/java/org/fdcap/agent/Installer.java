@@ -89,10 +89,10 @@ public final class Installer {
             calls = SystemCalls.jnrPosix();
             noJdkCalls = t;
         }
-        // Before JDK 22 the JDK gives no birth time: statx through jnr-ffi (not jnr-posix), set up
-        // by the warm-up on the helper thread.
-        boolean jnrAtStart = noJdkCalls != null || !JdkCalls.birthFromJdk();
-        if (jnrAtStart) {
+        // Before JDK 22 the JDK gives no birth time: statx through jffi (JffiStatx; not jnr-ffi,
+        // nor jnr-posix), set up by the warm-up on the helper thread.
+        boolean jffiAtStart = noJdkCalls != null || !JdkCalls.birthFromJdk();
+        if (jffiAtStart) {
             try {
                 NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
             } catch (Throwable t) {
@@ -106,14 +106,12 @@ public final class Installer {
         // jffi: no sun.misc.Unsafe memory access (JDK 24+ warns about it, JEP 498). Read when the
         // agent's jffi initializes (during start), then put back so the host's own jffi is unaffected.
         String unsafe = System.getProperty("jffi.unsafe.disabled");
-        if (jnrAtStart && Runtime.version().feature() >= 24 && unsafe == null) {
+        if (jffiAtStart && Runtime.version().feature() >= 24 && unsafe == null) {
             System.setProperty("jffi.unsafe.disabled", "true");
         }
         // jnr-ffi: with jnr-posix (the fallback), bind the few libc functions the agent calls one
         // by one, on first call, rather than generate a class for all of libc with ASM (half of
-        // jnr's start-up). Not for statx alone (JDK 17): one small generated class, and each call
-        // then costs a direct call instead of a reflective one with boxed arguments, twice per
-        // restore. Read when the agent's jnr initializes (during start), then put back.
+        // jnr's start-up). Read when the agent's jnr initializes (during start), then put back.
         String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
         if (noJdkCalls != null) {
             System.setProperty("jnr.ffi.asm.enabled", "false");
@@ -130,8 +128,8 @@ public final class Installer {
         TransformListener listener = new TransformListener();
         try {
             long t0 = System.nanoTime();
-            // jnr and the tracker's code (the capacity, then a warm-up of the suspend/restore
-            // path) on a helper thread while this one has Byte Buddy instrument the JDK types:
+            // jffi (JDK 17-21) and the tracker's code (the capacity, then a warm-up of the
+            // suspend/restore path) on a helper thread while this one has Byte Buddy instrument the JDK types:
             // the two are independent (the bridge has no hooks until FdBridge.install below, so
             // the instrumented JDK code does nothing new meanwhile), and they overlap on a
             // machine with more than one core. No program code runs before premain returns.

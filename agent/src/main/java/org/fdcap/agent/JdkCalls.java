@@ -28,10 +28,11 @@ import org.fdcap.core.SystemCalls;
  * {@code UnixException} on 25 only (17 ignores close errors); {@code seek0}/{@code read0} are in
  * {@code FileDispatcherImpl} on 17 and {@code UnixFileDispatcherImpl} on 25 (either is taken); the
  * birth time ({@code statx}) is filled in on 25 (from JDK 22, with {@code birthtime_available}),
- * never on 17. Where the JDK gives no birth time, {@link #fstat} and {@link #statOrNull} go
- * through jnr-ffi's {@code statx} instead (not jnr-posix; set up by the start's warm-up):
- * identities must come from one source, and without the birth time a file replaced while
- * suspended could take the inode number of the file it replaced.
+ * never on 17. Where the JDK gives no birth time, {@link #fstat} and {@link #statOrNull} call
+ * {@code statx} through jffi instead ({@link JffiStatx}, set up by the start's warm-up; the JDK's
+ * stat without birth times where statx cannot be called): identities must come from one source,
+ * and without the birth time a file replaced while suspended could take the inode number of the
+ * file it replaced.
  */
 final class JdkCalls implements SystemCalls {
     static final JdkCalls INSTANCE = new JdkCalls();
@@ -155,7 +156,7 @@ final class JdkCalls implements SystemCalls {
     private JdkCalls() {
     }
 
-    /** Whether this JDK gives birth times (JDK 22+); else {@link #fstat} and {@link #statOrNull} use jnr-ffi's statx. */
+    /** Whether this JDK gives birth times (JDK 22+); else {@link #fstat} and {@link #statOrNull} use {@link JffiStatx}. */
     static boolean birthFromJdk() {
         return BIRTH_SEC != null;
     }
@@ -230,8 +231,8 @@ final class JdkCalls implements SystemCalls {
 
     @Override
     public Stat fstat(int fd, String path) throws IOException {
-        if (BIRTH_SEC == null) {
-            return SystemCalls.jnrPosix().fstat(fd, path);
+        if (BIRTH_SEC == null && JffiStatx.available()) {
+            return JffiStatx.ofDescriptor(fd, path);
         }
         Object attrs;
         try {
@@ -244,8 +245,8 @@ final class JdkCalls implements SystemCalls {
 
     @Override
     public Stat statOrNull(String path) {
-        if (BIRTH_SEC == null) {
-            return SystemCalls.jnrPosix().statOrNull(path);
+        if (BIRTH_SEC == null && JffiStatx.available()) {
+            return JffiStatx.ofPathOrNull(path.getBytes(PATH_CHARSET));
         }
         Object attrs = attributesOrNull(path);
         return attrs == null ? null : stat(attrs);

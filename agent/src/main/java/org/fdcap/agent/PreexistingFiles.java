@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.fdcap.core.Stat;
 
 /**
  * Attach mode: what to make of a {@link FileDescriptor} the agent never saw opening (the file was
@@ -110,17 +111,11 @@ final class PreexistingFiles {
             try {
                 long major = Long.parseLong(id[0], 16);
                 long minor = Long.parseLong(id[1], 16);
-                out.add(makedev(major, minor) + ":" + Long.parseLong(id[2]));
+                out.add(Stat.makedev(major, minor) + ":" + Long.parseLong(id[2]));
             } catch (NumberFormatException e) {
                 // not a line we understand
             }
         }
         return out;
-    }
-
-    /** glibc's makedev: how st_dev encodes a device's major and minor numbers. */
-    static long makedev(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12)
-                | (minor & 0xffL);
     }
 }

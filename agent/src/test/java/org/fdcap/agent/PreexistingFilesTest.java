@@ -4,14 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Set;
+import org.fdcap.core.Stat;
 import org.junit.jupiter.api.Test;
 
 class PreexistingFilesTest {
     @Test
     void deviceNumbersAreEncodedAsStatReportsThem() {
-        assertEquals(0x801, PreexistingFiles.makedev(8, 1));
-        assertEquals(0x10305, PreexistingFiles.makedev(0x103, 5));
-        assertEquals(0x1_2340_1256L, PreexistingFiles.makedev(0x12, 0x123456));
+        assertEquals(0x801, Stat.makedev(8, 1));
+        assertEquals(0x10305, Stat.makedev(0x103, 5));
+        assertEquals(0x1_2340_1256L, Stat.makedev(0x12, 0x123456));
     }
 
     @Test

@@ -2,7 +2,6 @@ package org.fdcap.core;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
@@ -26,30 +25,14 @@ final class Statx {
 
     private static final int AT_FDCWD = -100;
     private static final int AT_EMPTY_PATH = 0x1000;
-    private static final int STATX_NLINK = 0x4;
-    private static final int STATX_INO = 0x100;
-    private static final int STATX_SIZE = 0x200;
-    private static final int STATX_BTIME = 0x800;
-    private static final int MASK = STATX_NLINK | STATX_INO | STATX_SIZE | STATX_BTIME;
     private static final int ENOSYS = 38;
-
-    // Offsets in struct statx (linux/stat.h), fixed by the kernel's ABI.
-    private static final int OFF_MASK = 0;
-    private static final int OFF_NLINK = 16;
-    private static final int OFF_INO = 32;
-    private static final int OFF_SIZE = 40;
-    private static final int OFF_BTIME_SEC = 80;
-    private static final int OFF_BTIME_NSEC = 88;
-    private static final int OFF_DEV_MAJOR = 136;
-    private static final int OFF_DEV_MINOR = 140;
-    private static final int SIZE = 256;
 
     private static final LibC LIBC;
     private static final Runtime RUNTIME;
     private static volatile boolean available;
     /** On the Java heap (jnr copies the result out): no native memory for jnr to track and free. */
     private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(
-            () -> ByteBuffer.wrap(new byte[SIZE]).order(ByteOrder.nativeOrder()));
+            () -> ByteBuffer.wrap(new byte[Stat.STATX_SIZE]));
 
     static {
         LibC lib = null;
@@ -87,7 +70,7 @@ final class Statx {
         ByteBuffer buf = BUFFER.get();
         int rc;
         try {
-            rc = LIBC.statx(dirfd, path, flags, MASK, buf.array());
+            rc = LIBC.statx(dirfd, path, flags, Stat.STATX_MASK, buf.array());
         } catch (LinkageError missing) {
             available = false;
             return null;
@@ -100,17 +83,6 @@ final class Statx {
             }
             throw new PosixException(name, errno, "statx");
         }
-        long birth = 0;
-        if ((buf.getInt(OFF_MASK) & STATX_BTIME) != 0) {
-            birth = buf.getLong(OFF_BTIME_SEC) * 1_000_000_000L + (buf.getInt(OFF_BTIME_NSEC) & 0xffffffffL);
-        }
-        long dev = makedev(buf.getInt(OFF_DEV_MAJOR) & 0xffffffffL, buf.getInt(OFF_DEV_MINOR) & 0xffffffffL);
-        return new Stat(dev, buf.getLong(OFF_INO), buf.getInt(OFF_NLINK), buf.getLong(OFF_SIZE), birth);
-    }
-
-    /** The C library's encoding of a device number, so that it reads as {@code stat}'s {@code st_dev}. */
-    static long makedev(long major, long minor) {
-        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12)
-                | (minor & 0xffL);
+        return Stat.ofStatx(buf);
     }
 }
