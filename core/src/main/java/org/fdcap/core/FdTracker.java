@@ -48,8 +48,15 @@ public final class FdTracker implements AutoCloseable {
     private final UnlinkedFilePool pool;
     private final InodeRegistry registry;
     private final EvictionPolicy policy;
-    /** Advances on every open and restore; acquisitions stamp handles with it. */
-    private final AtomicLong clock = new AtomicLong();
+    /**
+     * Advances on every open and restore; acquisitions stamp handles with it, for the victim
+     * queue's order. One clock for every tracker of the process (only the order of the stamps
+     * within a tracker matters): the hit path reads it from a static field, not through a
+     * reference in each handle (another cache line of the handle on every use).
+     */
+    static final AtomicLong CLOCK = new AtomicLong();
+    /** This tracker's opens and restores: the time base of the eviction policy's aging. */
+    private final AtomicLong events = new AtomicLong();
     private final VictimQueue queue;
 
     /** Descriptors counted against the capacity, including slots reserved for opens under way. */
@@ -66,8 +73,14 @@ public final class FdTracker implements AutoCloseable {
     private final AtomicLong overshoots = new AtomicLong();
     private volatile Throwable lastError;
     private volatile boolean destroyed;
-    /** Threads in {@link #reserve} waiting for a pin to be released; read on every release. */
+    /** Threads in {@link #reserve} waiting for a pin to be released. */
     private volatile int waiters;
+    /**
+     * The same, summed over every tracker of the process: what a release reads first, from a
+     * static field always in the cache, rather than its own tracker's count (another object,
+     * another cache line, on every release).
+     */
+    private static final AtomicInteger WAITERS_ANYWHERE = new AtomicInteger();
     private final Object released = new Object();
 
     private FdTracker(Builder b) {
@@ -77,7 +90,7 @@ public final class FdTracker implements AutoCloseable {
         this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool, calls);
         this.registry = new InodeRegistry(pool, calls);
         this.policy = b.policy;
-        this.queue = new VictimQueue(b.policy, b.capacity, clock);
+        this.queue = new VictimQueue(b.policy, b.capacity, events);
     }
 
     /** Starts the configuration of a tracker. */
@@ -492,15 +505,13 @@ public final class FdTracker implements AutoCloseable {
     }
 
     long now() {
-        return clock.get();
+        return CLOCK.get();
     }
 
-    AtomicLong clock() {
-        return clock;
-    }
-
+    /** An open or a restore: advances the aging and returns a new stamp. */
     long tick() {
-        return clock.incrementAndGet();
+        events.incrementAndGet();
+        return CLOCK.incrementAndGet();
     }
 
     void onMiss() {
@@ -619,6 +630,7 @@ public final class FdTracker implements AutoCloseable {
                 window[2] = releases;
             }
             waiters++;
+            WAITERS_ANYWHERE.incrementAndGet();
             try {
                 // A release between the caller's last look and here is not missed for long: the
                 // wait is short and the caller looks again.
@@ -627,6 +639,7 @@ public final class FdTracker implements AutoCloseable {
                 window[3] = 1; // kept for the caller's thread, after the wait: file I/O is not interruptible
             } finally {
                 waiters--;
+                WAITERS_ANYWHERE.decrementAndGet();
             }
             if (window[2] != releases) {
                 window[1] = System.nanoTime() + QUIET_NANOS;
@@ -637,6 +650,11 @@ public final class FdTracker implements AutoCloseable {
     }
 
     private long releases; // guarded by released: how many times onRelease woke waiters
+
+    /** Whether a thread waits in {@link #reserve} of any tracker (then a release calls {@link #onRelease}). */
+    static boolean anyWaiters() {
+        return WAITERS_ANYWHERE.get() != 0;
+    }
 
     /** A pin was released or a slot freed: wakes the threads waiting in {@link #reserve}, if any. */
     void onRelease() {

@@ -8,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>The open handles sit in a queue in the order they were opened or restored. Acquisitions do
  * not touch the queue (that would need a lock on the hit path): they stamp the handle with the
- * tracker's clock, which advances on every open and restore. When a victim is wanted, a handle at
+ * clock ({@link FdTracker#CLOCK}), which advances on every open and restore. When a victim is wanted, a handle at
  * the head that was used since it was queued gets a second chance (it moves to the tail, stamped);
  * the first one that was not is the victim. With no hits between misses this is exactly LRU; with
  * hits it is LRU at the resolution of the clock. Pinned handles move to the tail too.
@@ -29,18 +29,18 @@ final class VictimQueue {
 
     private final ReentrantLock lock = new ReentrantLock();
     private final boolean scanResistant;
-    /** The tracker's clock (ticks on every open and restore), the time base of the aging. */
-    private final AtomicLong clock;
-    /** Frequencies are halved every this many ticks, so that yesterday's hot files can leave. */
+    /** The tracker's opens and restores, the time base of the aging. */
+    private final AtomicLong events;
+    /** Frequencies are halved every this many opens and restores, so that yesterday's hot files can leave. */
     private final long agingPeriod;
     private FsHandle head;
     private FsHandle tail;
     /** Written under the lock, read without it. */
     private volatile int size;
 
-    VictimQueue(EvictionPolicy policy, int capacity, AtomicLong clock) {
+    VictimQueue(EvictionPolicy policy, int capacity, AtomicLong events) {
         this.scanResistant = policy == EvictionPolicy.SCAN_RESISTANT;
-        this.clock = clock;
+        this.events = events;
         this.agingPeriod = Math.max(64L, 10L * capacity);
     }
 
@@ -53,7 +53,7 @@ final class VictimQueue {
             }
             h.queuedAt = now;
             if (scanResistant) {
-                observe(h, epoch(now));
+                observe(h, epoch());
             }
             linkLast(h);
         } finally {
@@ -79,7 +79,7 @@ final class VictimQueue {
                 return;
             }
             h.queuedAt = now;
-            long epoch = epoch(now);
+            long epoch = epoch();
             observe(h, epoch);
             boolean admitted = head == null || h.frequency > peekFrequency(head, epoch);
             // The use that restored it, counted here as the state word will count it.
@@ -106,7 +106,7 @@ final class VictimQueue {
             if (!h.inQueue && h.isOpen()) {
                 h.queuedAt = now;
                 if (scanResistant) {
-                    observe(h, epoch(now));
+                    observe(h, epoch());
                 }
                 linkLast(h);
             }
@@ -138,7 +138,7 @@ final class VictimQueue {
     FsHandle pollVictim() {
         lock.lock();
         try {
-            long epoch = scanResistant ? epoch(clock.get()) : 0;
+            long epoch = scanResistant ? epoch() : 0;
             // Twice round: the first pass may only spend the second chances.
             for (int budget = 2 * size; budget > 0 && head != null; budget--) {
                 FsHandle h = head;
@@ -180,8 +180,8 @@ final class VictimQueue {
         }
     }
 
-    private long epoch(long now) {
-        return now / agingPeriod;
+    private long epoch() {
+        return events.get() / agingPeriod;
     }
 
     /**
