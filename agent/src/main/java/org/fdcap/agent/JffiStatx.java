@@ -111,10 +111,7 @@ final class JffiStatx {
             return false;
         }
         try {
-            Scratch s = new Scratch(2);
-            s.buffer.put(Stat.STATX_SIZE, (byte) '/');
-            s.buffer.put(Stat.STATX_SIZE + 1, (byte) 0);
-            return call(AT_FDCWD, s.pathAddress, 0, s.address) == 0;
+            return ofPathOrNull(new byte[] {'/'}) != null;
         } catch (LinkageError | RuntimeException e) {
             return false;
         }
