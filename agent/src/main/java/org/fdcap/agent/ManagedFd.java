@@ -14,7 +14,8 @@ import org.fdcap.core.FsHandle;
  * One managed {@link FileDescriptor} (shared by a RandomAccessFile, its channel and any stream
  * built on {@code getFD()}): its tracker handle, and the binding that suspends and restores the
  * number inside the object. It is also its own entry in {@link ManagedTable}: a weak reference to
- * the descriptor object, found by identity, so nothing here keeps the program's objects alive.
+ * the descriptor object (a lookup checks that it leads back to the object asked about), so
+ * nothing here keeps the program's objects alive.
  *
  * <p>There is one per managed descriptor, hundreds of thousands in some programs, so it is kept
  * to 48 bytes: its states are bits of one word (changed with compare-and-set), the file's identity
@@ -49,8 +50,11 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         }
     }
 
-    /** The descriptor object's identity hash (still known once it is collected). */
-    final int hash;
+    /**
+     * Where {@link ManagedTable} keeps this record (the index it also writes into the descriptor
+     * object); -1 when not there. Guarded by the table's lock.
+     */
+    int index = -1;
     /** {@link #fileKey(long, long)} of the file. */
     private final long fileKey;
     volatile FsHandle handle;
@@ -59,7 +63,6 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
     ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue, NativeCalls.FdInfo info,
             boolean ownsCleanable) {
         super(fdo, queue);
-        this.hash = System.identityHashCode(fdo);
         this.fileKey = fileKey(info.dev, info.ino);
         this.flags = ownsCleanable ? OWNS_CLEANABLE : 0;
     }
@@ -97,7 +100,6 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
      */
     ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue) {
         super(fdo, queue);
-        this.hash = System.identityHashCode(fdo);
         this.fileKey = 0;
         this.flags = 0;
     }

@@ -3,88 +3,89 @@ package org.fdcap.agent;
 import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
- * The managed descriptors by {@link FileDescriptor} identity: an open-addressing table (linear
- * probing) of the {@link ManagedFd} records themselves, each a weak reference to its descriptor
- * object that carries the object's identity hash. One slot (4 bytes, at most half the table in
- * use) per managed descriptor, where a {@code ConcurrentHashMap} would add a 32-byte node: there
- * may be hundreds of thousands of them.
+ * The managed descriptors by {@link FileDescriptor}: a dense array of the {@link ManagedFd}
+ * records, each found through an index the table writes into its descriptor object's
+ * {@code handle} field. That field holds a Windows HANDLE; on Linux the JDK keeps it at -1 and
+ * never reads it but in {@code valid()} (whose advice answers from the number alone) and to pass
+ * it, unused, to the native cleanup. A lookup is then one read of the object the caller is about
+ * to use anyway, and one array element: no identity hash, no probing, and the records sit close
+ * together (4 bytes each, with up to twice the room), where an identity-hashed table spread them
+ * over a table kept at most half full, a cache line per lookup that was rarely in the cache.
  *
- * <p>Lookups take no lock: they read the published array with acquire semantics, and a removed
- * record leaves a tombstone, never a gap, so a lookup never stops short of a record that is
- * there. Changes take the table's lock; the array is rebuilt (without tombstones) when it is
- * half full, and published. A lookup racing with a change may see the table before or after it,
- * as with a concurrent map; a record found after its removal is already marked closing.
+ * <p>Lookups take no lock: they read the index with acquire semantics, then the published array;
+ * the index is written after the record and the array it is in, so a lookup that sees an index
+ * finds its record. The record's weak reference must lead back to the very object asked about:
+ * an index from elsewhere (a record removed and its slot reused, a value not ours) finds nothing.
+ * Changes take the table's lock. A lookup racing with a change may see the table before or after
+ * it, as with a concurrent map; a record found after its removal is already marked closing.
  */
 final class ManagedTable {
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(Object[].class);
-    private static final Object TOMBSTONE = new Object();
+    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ManagedFd[].class);
     private static final int MIN_CAPACITY = 16;
+    /** What the JDK keeps in {@code FileDescriptor.handle} on Linux, and what a removal puts back. */
+    private static final long NO_INDEX = -1;
 
-    private volatile Object[] slots = new Object[MIN_CAPACITY];
+    private volatile ManagedFd[] slots = new ManagedFd[MIN_CAPACITY];
     private volatile int size;
-    /** Guarded by {@code this}. */
-    private int tombstones;
+    /** Guarded by {@code this}: slots freed by removals (a stack), and the first never used. */
+    private int[] free = new int[0];
+    private int freeCount;
+    private int unused;
 
     /** The record of {@code fdo}, or null when it is not managed. */
     ManagedFd get(FileDescriptor fdo) {
-        int h = System.identityHashCode(fdo);
-        Object[] t = slots;
-        int mask = t.length - 1;
-        for (int i = spread(h) & mask;; i = (i + 1) & mask) {
-            Object e = SLOT.getAcquire(t, i);
-            if (e == null) {
-                return null;
-            }
-            if (e != TOMBSTONE) {
-                ManagedFd m = (ManagedFd) e;
-                if (m.hash == h && m.get() == fdo) {
-                    return m;
-                }
+        long i = (long) Handle.FIELD.getAcquire(fdo);
+        ManagedFd[] t = slots;
+        if (i >= 0 && i < t.length) {
+            ManagedFd m = (ManagedFd) SLOT.getAcquire(t, (int) i);
+            if (m != null && m.get() == fdo) {
+                return m;
             }
         }
+        return null;
     }
 
-    /** Adds {@code m} (its descriptor object must not be in the table). */
+    /** Adds {@code m} (its descriptor object must not be in the table, and must not be collected). */
     synchronized void add(ManagedFd m) {
-        if ((size + tombstones + 1) * 2 > slots.length) {
-            rebuild();
+        FileDescriptor fdo = m.get();
+        if (fdo == null || m.index >= 0) {
+            throw new IllegalArgumentException("a collected or already added descriptor object");
         }
-        Object[] t = slots;
-        int mask = t.length - 1;
-        int free = -1;
-        int i = spread(m.hash) & mask;
-        for (Object e; (e = t[i]) != null; i = (i + 1) & mask) {
-            if (e == TOMBSTONE && free < 0) {
-                free = i;
-            }
+        int i = freeCount > 0 ? free[--freeCount] : unused++;
+        ManagedFd[] t = slots;
+        if (i >= t.length) {
+            t = Arrays.copyOf(t, t.length * 2);
+            slots = t; // volatile write: published before any index into it
         }
-        if (free >= 0) {
-            tombstones--;
-            i = free;
-        }
+        m.index = i;
         SLOT.setRelease(t, i, m);
+        Handle.FIELD.setRelease(fdo, (long) i);
         size++;
     }
 
     /** Removes exactly {@code m}; false when it was not in the table. */
     synchronized boolean remove(ManagedFd m) {
-        Object[] t = slots;
-        int mask = t.length - 1;
-        for (int i = spread(m.hash) & mask;; i = (i + 1) & mask) {
-            Object e = t[i];
-            if (e == null) {
-                return false;
-            }
-            if (e == m) {
-                SLOT.setRelease(t, i, TOMBSTONE);
-                size--;
-                tombstones++;
-                return true;
-            }
+        int i = m.index;
+        ManagedFd[] t = slots;
+        if (i < 0 || t[i] != m) {
+            return false;
         }
+        SLOT.setRelease(t, i, null);
+        m.index = -1;
+        FileDescriptor fdo = m.get();
+        if (fdo != null) {
+            Handle.FIELD.compareAndSet(fdo, (long) i, NO_INDEX);
+        }
+        if (freeCount == free.length) {
+            free = Arrays.copyOf(free, Math.max(16, free.length * 2));
+        }
+        free[freeCount++] = i;
+        size--;
+        return true;
     }
 
     int size() {
@@ -97,39 +98,26 @@ final class ManagedTable {
 
     /** Calls {@code action} on every record in the table now (weakly consistent, as a concurrent map's). */
     void forEach(Consumer<ManagedFd> action) {
-        Object[] t = slots;
+        ManagedFd[] t = slots;
         for (int i = 0; i < t.length; i++) {
-            Object e = SLOT.getAcquire(t, i);
-            if (e != null && e != TOMBSTONE) {
-                action.accept((ManagedFd) e);
+            ManagedFd m = (ManagedFd) SLOT.getAcquire(t, i);
+            if (m != null) {
+                action.accept(m);
             }
         }
     }
 
-    /** A new array, at most a third full, with every record and no tombstone; then published. */
-    private void rebuild() {
-        int capacity = MIN_CAPACITY;
-        while (capacity < (size + 1) * 3) {
-            capacity <<= 1;
-        }
-        Object[] old = slots;
-        Object[] t = new Object[capacity];
-        int mask = capacity - 1;
-        for (Object e : old) {
-            if (e != null && e != TOMBSTONE) {
-                int i = spread(((ManagedFd) e).hash) & mask;
-                while (t[i] != null) {
-                    i = (i + 1) & mask;
-                }
-                t[i] = e;
+    /** {@code FileDescriptor.handle}, opened to the agent by {@link JdkAccess#open} (or by the tests' JVM options). */
+    private static final class Handle {
+        static final VarHandle FIELD;
+
+        static {
+            try {
+                FIELD = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
+                        .findVarHandle(FileDescriptor.class, "handle", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
             }
         }
-        tombstones = 0;
-        slots = t; // volatile write: the records in t are visible to whoever reads the new array
-    }
-
-    private static int spread(int h) {
-        int p = h * 0x9E3779B9;
-        return p ^ (p >>> 16);
     }
 }

@@ -10,13 +10,17 @@ public final class FileDescriptorAdvice {
     private FileDescriptorAdvice() {
     }
 
-    /** {@code valid()}: a suspended descriptor of an open file is still valid for its owner. */
+    /**
+     * {@code valid()}: whether the number is set, or the descriptor is suspended (a suspended
+     * descriptor of an open file is still valid for its owner). The JDK's answer also looks at
+     * {@code handle}, a Windows HANDLE that is -1 on Linux but where the agent keeps its index of
+     * a managed object ({@code ManagedTable}): it is not looked at.
+     */
     public static final class Valid {
         @Advice.OnMethodExit(suppress = Throwable.class)
-        static void exit(@Advice.This FileDescriptor self, @Advice.Return(readOnly = false) boolean valid) {
-            if (!valid) {
-                valid = FdBridge.isSuspended(self);
-            }
+        static void exit(@Advice.This FileDescriptor self, @Advice.FieldValue("fd") int fd,
+                @Advice.Return(readOnly = false) boolean valid) {
+            valid = fd != -1 || FdBridge.isSuspended(self);
         }
     }
 

@@ -47,6 +47,7 @@ public final class PosixScenarios {
         syncModes();
         fileDescriptorEscapes();
         fileDescriptorKeptAndSyncedLater();
+        validityAfterClose();
         deleteWhileOpen();
         renameWhileOpen();
         renameWhileSuspended();
@@ -320,6 +321,36 @@ public final class PosixScenarios {
             }
         }
         out("kept file after close", new String(Files.readAllBytes(p), StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * {@code FileDescriptor.valid()} once the descriptor is closed: by the RandomAccessFile, and by
+     * a stream built on {@code getFD()} (the JDK then closes every user of the object). The agent
+     * keeps its own index in the object while it manages it; none of that may show.
+     */
+    private static void validityAfterClose() throws IOException {
+        RandomAccessFile raf = new RandomAccessFile(file("valid-closed").toFile(), "rw");
+        raf.write(bytes("closed by its owner"));
+        FileDescriptor fd = raf.getFD();
+        pressure.apply();
+        out("valid before close", fd.valid());
+        raf.close();
+        out("valid after close", fd.valid());
+
+        RandomAccessFile shared = new RandomAccessFile(file("valid-stream").toFile(), "rw");
+        shared.write(bytes("closed by a stream"));
+        FileDescriptor sharedFd = shared.getFD();
+        pressure.apply();
+        new FileInputStream(sharedFd).close();
+        out("valid after a stream on getFD() closed it", sharedFd.valid());
+        try {
+            shared.read();
+            out("read after the stream closed it", "no error");
+        } catch (IOException e) {
+            out("read after the stream closed it", e.getClass().getSimpleName());
+        }
+        shared.close();
+        out("valid after the owner's close too", sharedFd.valid());
     }
 
     private static void deleteWhileOpen() throws IOException {
