@@ -3,12 +3,14 @@ package org.fdcap.core;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -43,6 +45,11 @@ public final class FdTracker implements AutoCloseable {
 
     private final int capacity;
     private final boolean leakTracing;
+    /**
+     * Where each handle was opened, with leak tracing on (else null): kept beside the handles,
+     * not in them, as most trackers never trace. Weak keys: a handle closed and dropped leaves.
+     */
+    private final Map<FsHandle, Throwable> openedAt;
     /** Every system call of the suspend/restore path goes through it; read by handles. */
     final SystemCalls calls;
     private final UnlinkedFilePool pool;
@@ -86,6 +93,7 @@ public final class FdTracker implements AutoCloseable {
     private FdTracker(Builder b) {
         this.capacity = b.capacity;
         this.leakTracing = b.leakTracing;
+        this.openedAt = leakTracing ? Collections.synchronizedMap(new WeakHashMap<>()) : null;
         this.calls = b.calls;
         this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool, calls);
         this.registry = new InodeRegistry(pool, calls);
@@ -474,7 +482,8 @@ public final class FdTracker implements AutoCloseable {
         destroyed = true;
         List<LeakReport.LeakedHandle> handles = new ArrayList<>();
         registry.forEachHandle(h ->
-                handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(), h.openedAt())));
+                handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(),
+                        openedAt == null ? null : openedAt.get(h))));
         handles.sort(Comparator.comparing(LeakReport.LeakedHandle::path));
         List<LeakReport.LeakedFd> fds = new ArrayList<>();
         synchronized (unsuspendables) {
@@ -713,7 +722,10 @@ public final class FdTracker implements AutoCloseable {
 
     private FsHandle register(int fd, String path, int flags, FdBinding binding) throws IOException {
         Stat st = calls.fstat(fd, path);
-        FsHandle h = new FsHandle(this, path, flags, binding, leakTracing ? new Throwable("opened here") : null);
+        FsHandle h = new FsHandle(this, path, flags, binding);
+        if (openedAt != null) {
+            openedAt.put(h, new Throwable("opened here"));
+        }
         Inode inode = registry.attach(h, st.key(), path);
         open.incrementAndGet();
         long now = tick();

@@ -30,7 +30,11 @@ public final class FsHandle {
     private static final long PHASE_MASK = 3L << PHASE_SHIFT;
     private static final int USES_SHIFT = 26;
     private static final long USE = 1L << USES_SHIFT;
-    private static final long USES_FOLD_AT = 1L << 36;
+    /**
+     * The count is folded into the tracker's total before it leaves an {@code int}: the eviction
+     * policy keeps the count it last saw in one ({@code usesSeen}), 4 bytes per handle.
+     */
+    private static final long USES_FOLD_AT = Integer.MAX_VALUE - 1;
 
     static final int OPEN = 0;
     static final int SUSPENDED = 1;
@@ -55,7 +59,6 @@ public final class FsHandle {
     private final String openedPath;
     private final int reopenFlags;
     private final FdBinding binding;
-    private final Throwable openedAt;
     private Inode inode;
 
     /** Valid while OPEN; changed only by the thread that holds the handle BUSY. */
@@ -78,18 +81,21 @@ public final class FsHandle {
     long queuedAt;
     boolean inQueue;
     // Use history for EvictionPolicy.SCAN_RESISTANT, guarded by the VictimQueue's lock; kept while
-    // the handle is suspended.
-    long usesSeen;
-    int frequency;
-    long frequencyEpoch;
+    // the handle is suspended. Narrow types: there is one handle per tracked file, up to hundreds
+    // of thousands, and these four fields took 21 of its bytes as long, int and long.
+    /** The use count last folded into {@link #frequency} (the state word's count never exceeds an int). */
+    int usesSeen;
+    /** 0 to {@link VictimQueue#MAX_FREQUENCY}. */
+    byte frequency;
+    /** The aging epoch of {@link #frequency}, its low 32 bits: compared by wrapping difference. */
+    int frequencyEpoch;
     boolean onProbation;
 
-    FsHandle(FdTracker tracker, String path, int flags, FdBinding binding, Throwable openedAt) {
+    FsHandle(FdTracker tracker, String path, int flags, FdBinding binding) {
         this.tracker = tracker;
         this.openedPath = path;
         this.reopenFlags = OpenFlags.forReopen(flags);
         this.binding = binding;
-        this.openedAt = openedAt;
     }
 
     /** The path the handle was opened with. */
@@ -434,10 +440,6 @@ public final class FsHandle {
 
     Inode inode() {
         return inode;
-    }
-
-    Throwable openedAt() {
-        return openedAt;
     }
 
     long lastUse() {

@@ -84,7 +84,7 @@ final class VictimQueue {
             boolean admitted = head == null || h.frequency > peekFrequency(head, epoch);
             // The use that restored it, counted here as the state word will count it.
             h.usesSeen++;
-            h.frequency = Math.min(MAX_FREQUENCY, h.frequency + 1);
+            h.frequency = (byte) Math.min(MAX_FREQUENCY, h.frequency + 1);
             if (admitted) {
                 linkLast(h);
             } else {
@@ -191,9 +191,9 @@ final class VictimQueue {
     private static long observe(FsHandle h, long epoch) {
         long uses = h.usesNotFolded(); // read once: hits may land meanwhile
         long pending = pendingUses(h, uses);
-        h.usesSeen = uses;
-        h.frequency = (int) Math.min(MAX_FREQUENCY, aged(h, epoch) + pending);
-        h.frequencyEpoch = epoch;
+        h.usesSeen = (int) Math.min(uses, Integer.MAX_VALUE);
+        h.frequency = (byte) Math.min(MAX_FREQUENCY, aged(h, epoch) + pending);
+        h.frequencyEpoch = (int) epoch;
         return pending;
     }
 
@@ -208,7 +208,9 @@ final class VictimQueue {
     }
 
     private static long aged(FsHandle h, long epoch) {
-        long halvings = epoch - h.frequencyEpoch; // < 0 when another thread's older tick comes late
+        // < 0 when another thread's older tick comes late. In int arithmetic, as the epoch is
+        // kept: exact while the handle is looked at at least once in 2^31 epochs.
+        int halvings = (int) epoch - h.frequencyEpoch;
         return halvings <= 0 ? h.frequency : halvings >= 8 ? 0 : h.frequency >>> halvings;
     }
 
