@@ -42,6 +42,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * options: --forks N (2)  --warmup N (3)  --iterations N (5)  --time SECONDS (1)  --threads 1,2
  *          --files N (2000)  --max N (200)  --ratios 0.05,0.1,...  --csv FILE  --svg FILE
  *          --agent JAR (default: agent/target/fdcap-agent.jar beside bench/target)  --verbose
+ *          --only M,N (hit and advice: these benchmark methods only, e.g. channelPread)
  * </pre>
  */
 public final class AgentComparison {
@@ -61,7 +62,7 @@ public final class AgentComparison {
         if (args.length == 0) {
             System.err.println("usage: AgentComparison hit|advice|miss|sweep [--forks N] [--warmup N] [--iterations N]"
                     + " [--time S] [--threads 1,2] [--files N] [--max N] [--ratios a,b,...] [--csv F] [--svg F]"
-                    + " [--agent JAR] [--verbose]");
+                    + " [--agent JAR] [--only METHOD,...] [--verbose]");
             System.exit(2);
         }
         Map<String, String> opts = new LinkedHashMap<>();
@@ -101,7 +102,7 @@ public final class AgentComparison {
         out.println("| reads | threads | pairs | no agent (ns/read) | agent (ns/read) | agent slower by (mean, 95% CI)"
                 + " | median pair |");
         out.println("|---|---|---|---|---|---|---|");
-        for (String method : new String[] {"rafSeekRead", "channelPread"}) {
+        for (String method : opts.getOrDefault("only", "rafSeekRead,channelPread").split(",")) {
             for (int t : threads()) {
                 Paired p = paired(FileReadBenchmark.class, method, t);
                 out.printf(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %+.1f%% |%n", method, t, p.pairs, p.none,
@@ -114,7 +115,7 @@ public final class AgentComparison {
         out.println();
         out.println("| advised call | threads | pairs | no agent (ns/call) | agent (ns/call) | agent adds (ns/call, 95% CI) |");
         out.println("|---|---|---|---|---|---|");
-        for (String method : new String[] {"rafEmptyRead", "channelEmptyRead"}) {
+        for (String method : opts.getOrDefault("only", "rafEmptyRead,channelEmptyRead").split(",")) {
             for (int t : threads()) {
                 Paired p = paired(AdviceOverheadBenchmark.class, method, t);
                 out.printf(Locale.ROOT, "| %s | %d | %d | %s | %s | %s |%n", method, t, p.pairs, p.none, p.agent,
