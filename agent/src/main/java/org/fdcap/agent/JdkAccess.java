@@ -64,6 +64,7 @@ final class JdkAccess {
         channelClass = Class.forName("sun.nio.ch.FileChannelImpl");
         channelFd = MethodHandles.privateLookupIn(channelClass, lookup)
                 .findVarHandle(channelClass, "fd", FileDescriptor.class);
+        ManagedTable.requireIndexField();
     }
 
     /** The number inside {@code fdo} (-1 when closed or suspended). */

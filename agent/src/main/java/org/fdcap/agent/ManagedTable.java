@@ -88,6 +88,15 @@ final class ManagedTable {
         return true;
     }
 
+    /**
+     * Makes sure this JDK's {@code FileDescriptor} has the field the index is kept in; called as
+     * the agent starts (after {@code java.io} is opened to it), so that a JDK without it means no
+     * agent, not failing lookups in the middle of the program's file operations.
+     */
+    static void requireIndexField() {
+        Handle.FIELD.getClass();
+    }
+
     int size() {
         return size;
     }
@@ -115,8 +124,9 @@ final class ManagedTable {
             try {
                 FIELD = MethodHandles.privateLookupIn(FileDescriptor.class, MethodHandles.lookup())
                         .findVarHandle(FileDescriptor.class, "handle", long.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                throw new ExceptionInInitializerError("java.io.FileDescriptor has no accessible long field 'handle',"
+                        + " where fdcap keeps its index: " + e);
             }
         }
     }
