@@ -43,6 +43,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *          --files N (2000)  --max N (200)  --ratios 0.05,0.1,...  --csv FILE  --svg FILE
  *          --agent JAR (default: agent/target/fdcap-agent.jar beside bench/target)  --verbose
  *          --only M,N (hit and advice: these benchmark methods only, e.g. channelPread)
+ *          --baseline-agent JAR (hit and advice: the "no agent" side runs with this agent jar
+ *          instead, to compare two builds of the agent pair by pair)
  * </pre>
  */
 public final class AgentComparison {
@@ -62,7 +64,7 @@ public final class AgentComparison {
         if (args.length == 0) {
             System.err.println("usage: AgentComparison hit|advice|miss|sweep [--forks N] [--warmup N] [--iterations N]"
                     + " [--time S] [--threads 1,2] [--files N] [--max N] [--ratios a,b,...] [--csv F] [--svg F]"
-                    + " [--agent JAR] [--only METHOD,...] [--verbose]");
+                    + " [--agent JAR] [--baseline-agent JAR] [--only METHOD,...] [--verbose]");
             System.exit(2);
         }
         Map<String, String> opts = new LinkedHashMap<>();
@@ -99,7 +101,7 @@ public final class AgentComparison {
 
     private void hit() throws RunnerException {
         out.println();
-        out.println("| reads | threads | pairs | no agent (ns/read) | agent (ns/read) | agent slower by (mean, 95% CI)"
+        out.println("| reads | threads | pairs | " + baselineName() + " (ns/read) | agent (ns/read) | agent slower by (mean, 95% CI)"
                 + " | median pair |");
         out.println("|---|---|---|---|---|---|---|");
         for (String method : opts.getOrDefault("only", "rafSeekRead,channelPread").split(",")) {
@@ -111,9 +113,15 @@ public final class AgentComparison {
         }
     }
 
+    /** The paired comparisons' other side: no agent, or the build given by --baseline-agent. */
+    private String baselineName() {
+        String jar = opts.get("baseline-agent");
+        return jar == null ? "no agent" : "agent " + new File(jar).getName();
+    }
+
     private void advice() throws RunnerException {
         out.println();
-        out.println("| advised call | threads | pairs | no agent (ns/call) | agent (ns/call) | agent adds (ns/call, 95% CI) |");
+        out.println("| advised call | threads | pairs | " + baselineName() + " (ns/call) | agent (ns/call) | agent adds (ns/call, 95% CI) |");
         out.println("|---|---|---|---|---|---|");
         for (String method : opts.getOrDefault("only", "rafEmptyRead,channelEmptyRead").split(",")) {
             for (int t : threads()) {
@@ -244,15 +252,21 @@ public final class AgentComparison {
             throw new IllegalArgumentException("--forks must be at least 2 for a paired comparison");
         }
         List<String> agentArgs = List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false");
+        String baselineJar = opts.get("baseline-agent");
+        List<String> noneArgs = baselineJar == null ? List.of()
+                : List.of("-javaagent:" + new File(baselineJar).getAbsolutePath(), "-Dfdcap.cache=false");
+        if (baselineJar != null && !new File(baselineJar).isFile()) {
+            throw new IllegalArgumentException("--baseline-agent: no such file: " + baselineJar);
+        }
         double[] none = new double[pairs];
         double[] agent = new double[pairs];
         for (int i = 0; i < pairs; i++) {
             if (i % 2 == 0) {
-                none[i] = run(benchmark, method, threads, Map.of(), List.of(), 1).mean;
+                none[i] = run(benchmark, method, threads, Map.of(), noneArgs, 1).mean;
                 agent[i] = run(benchmark, method, threads, Map.of(), agentArgs, 1).mean;
             } else {
                 agent[i] = run(benchmark, method, threads, Map.of(), agentArgs, 1).mean;
-                none[i] = run(benchmark, method, threads, Map.of(), List.of(), 1).mean;
+                none[i] = run(benchmark, method, threads, Map.of(), noneArgs, 1).mean;
             }
         }
         double[] diff = new double[pairs];
@@ -261,7 +275,7 @@ public final class AgentComparison {
             diff[i] = agent[i] - none[i];
             ratio[i] = agent[i] / none[i] - 1;
         }
-        System.err.printf(Locale.ROOT, "  pairs (no agent, agent): %s%n", pairsText(none, agent));
+        System.err.printf(Locale.ROOT, "  pairs (%s, agent): %s%n", baselineName(), pairsText(none, agent));
         return new Paired(pairs, meanCi(none), meanCi(agent), meanCi(diff), meanCi(ratio), median(ratio));
     }
 
