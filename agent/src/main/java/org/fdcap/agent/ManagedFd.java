@@ -228,15 +228,21 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
 
     // ---- pins ----
 
-    /** Restores if needed and pins; null when not (or no longer) managed. */
-    ManagedFd pin() throws IOException {
+    /**
+     * Restores if needed and pins; returns the pinned tracker handle, which {@link #unpin(FsHandle)}
+     * takes back, or null when not (or no longer) managed. The handle, not this record, is what the
+     * instrumented method holds until its exit: unpinning then reads one object, whose state word
+     * is the one it changes, instead of a second one whose cache line the operation's system call
+     * has most likely evicted.
+     */
+    FsHandle pin() throws IOException {
         FsHandle h = handle;
         if (h == null || (flags & (CLOSING | CLOSED_BEHIND)) != 0) {
             return null;
         }
         try {
             acquire(h, "use");
-            return this;
+            return h;
         } catch (IllegalStateException closedMeanwhile) {
             return null;
         }
@@ -273,9 +279,10 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         return fd;
     }
 
-    void unpin() {
+    /** Releases a pin taken by {@link #pin()}. */
+    static void unpin(FsHandle h) {
         try {
-            handle.release();
+            h.release();
         } catch (IllegalStateException untrackedMeanwhile) {
             // a concurrent close untracked the handle; nothing to release
         }

@@ -283,16 +283,16 @@ final class ManagedFiles implements FdBridge.Hooks {
         if (theirs == null) {
             return mine;
         }
-        return mine == null ? theirs : new ManagedFd[] {(ManagedFd) mine, (ManagedFd) theirs};
+        return mine == null ? theirs : new FsHandle[] {(FsHandle) mine, (FsHandle) theirs};
     }
 
     @Override
     public void exit(Object token) {
-        if (token instanceof ManagedFd) {
-            ((ManagedFd) token).unpin();
-        } else if (token instanceof ManagedFd[]) {
-            for (ManagedFd m : (ManagedFd[]) token) {
-                m.unpin();
+        if (token instanceof FsHandle) {
+            ManagedFd.unpin((FsHandle) token);
+        } else if (token instanceof FsHandle[]) {
+            for (FsHandle h : (FsHandle[]) token) {
+                ManagedFd.unpin(h);
             }
         }
     }

@@ -42,7 +42,8 @@ final class ManagedTable {
         ManagedFd[] t = slots;
         if (i >= 0 && i < t.length) {
             ManagedFd m = (ManagedFd) SLOT.getAcquire(t, (int) i);
-            if (m != null && m.get() == fdo) {
+            // refersTo, not get() ==: no keep-alive barrier for a referent only compared.
+            if (m != null && m.refersTo(fdo)) {
                 return m;
             }
         }
