@@ -231,9 +231,9 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
     /**
      * Restores if needed and pins; returns the pinned tracker handle, which {@link #unpin(FsHandle)}
      * takes back, or null when not (or no longer) managed. The handle, not this record, is what the
-     * instrumented method holds until its exit: unpinning then reads one object, whose state word
-     * is the one it changes, instead of a second one whose cache line the operation's system call
-     * has most likely evicted.
+     * instrumented method holds until its exit: unpinning reads only the object whose state word it
+     * changes, and releases the very handle that was pinned. (Measured against reading the record
+     * again at the exit: no difference beyond the noise, docs/performance.md section 1.)
      */
     FsHandle pin() throws IOException {
         FsHandle h = handle;
