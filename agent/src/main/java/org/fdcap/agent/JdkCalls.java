@@ -48,7 +48,7 @@ final class JdkCalls implements SystemCalls {
     private static final MethodHandle OPENAT;
     /** {@code UnixNativeDispatcher.close(int)}. */
     private static final MethodHandle CLOSE;
-    /** {@code UnixFileAttributes.get(int fd)}, as (int)Object. */
+    /** {@code UnixNativeDispatcher.fstat(int fd, UnixFileAttributes)}, as (int, Object)void. */
     private static final MethodHandle FSTAT;
     /** A new {@code UnixFileAttributes}, as ()Object. */
     private static final MethodHandle NEW_ATTRIBUTES;
@@ -63,6 +63,8 @@ final class JdkCalls implements SystemCalls {
     private static final MethodHandle BIRTH_SEC;
     private static final MethodHandle BIRTH_NSEC;
     private static final MethodHandle BIRTH_AVAILABLE;
+    /** Its setter: a thread's attributes object is reused, and a call that gives no birth time must not show the last one's. */
+    private static final MethodHandle CLEAR_BIRTH;
     /** {@code UnixNativeDispatcher.link/unlink/mkdir/rmdir/readlink} of {@code UnixPath}s, as Objects. */
     private static final MethodHandle LINK;
     private static final MethodHandle UNLINK;
@@ -91,8 +93,8 @@ final class JdkCalls implements SystemCalls {
             OPENAT = fs.findStatic(dispatcher, "openat",
                     MethodType.methodType(int.class, int.class, byte[].class, int.class, int.class));
             CLOSE = fs.findStatic(dispatcher, "close", MethodType.methodType(void.class, int.class));
-            FSTAT = attrs.findStatic(attributes, "get", MethodType.methodType(attributes, int.class))
-                    .asType(MethodType.methodType(Object.class, int.class));
+            FSTAT = fs.findStatic(dispatcher, "fstat", MethodType.methodType(void.class, int.class, attributes))
+                    .asType(MethodType.methodType(void.class, int.class, Object.class));
             NEW_ATTRIBUTES = attrs.findConstructor(attributes, MethodType.methodType(void.class))
                     .asType(MethodType.methodType(Object.class));
             FSTATAT = fs.findStatic(dispatcher, "fstatat",
@@ -113,6 +115,8 @@ final class JdkCalls implements SystemCalls {
                 birth = false; // JDK 17-21: the fields exist (for BSD) but Linux never fills them in
             }
             BIRTH_AVAILABLE = birth ? available : null;
+            CLEAR_BIRTH = birth ? attrs.findSetter(attributes, "birthtime_available", boolean.class)
+                    .asType(MethodType.methodType(void.class, Object.class, boolean.class)) : null;
             BIRTH_SEC = birth ? attrs.findGetter(attributes, "st_birthtime_sec", long.class)
                     .asType(MethodType.methodType(long.class, Object.class)) : null;
             BIRTH_NSEC = birth ? attrs.findGetter(attributes, "st_birthtime_nsec", long.class)
@@ -234,9 +238,9 @@ final class JdkCalls implements SystemCalls {
         if (BIRTH_SEC == null && JffiStatx.available()) {
             return JffiStatx.ofDescriptor(fd, path);
         }
-        Object attrs;
+        Object attrs = SCRATCH.get().attributes();
         try {
-            attrs = FSTAT.invokeExact(fd);
+            FSTAT.invokeExact(fd, attrs);
         } catch (Throwable t) {
             throw failure(t, path, "fstat");
         }
@@ -304,7 +308,8 @@ final class JdkCalls implements SystemCalls {
     /** Device, inode and whether it is a regular file, of an open descriptor; null on failure. */
     static long[] devIno(int fd) {
         try {
-            Object attrs = FSTAT.invokeExact(fd);
+            Object attrs = SCRATCH.get().attributes();
+            FSTAT.invokeExact(fd, attrs);
             return identityOf(attrs);
         } catch (Throwable t) {
             return null;
@@ -378,7 +383,7 @@ final class JdkCalls implements SystemCalls {
     // ---- internals ----
 
     private static long seek0(int fd, long offset, String path) throws IOException {
-        FileDescriptor fdo = new FileDescriptor();
+        FileDescriptor fdo = SCRATCH.get().descriptor;
         long pos;
         try {
             SET_FD.invokeExact(fdo, fd);
@@ -395,15 +400,48 @@ final class JdkCalls implements SystemCalls {
         return pos;
     }
 
+    /** The attributes of {@code path}, in the thread's {@link Scratch} (read them before the next call); null when it leads nowhere. */
     private static Object attributesOrNull(String path) {
         try {
-            Object attrs = NEW_ATTRIBUTES.invokeExact();
+            Object attrs = SCRATCH.get().attributes();
             FSTATAT.invokeExact(AT_FDCWD, path.getBytes(PATH_CHARSET), 0, attrs);
             return attrs;
         } catch (Throwable t) {
             return null;
         }
     }
+
+    /**
+     * What a thread's system calls fill in and read back at once, kept between calls: a miss
+     * made two of each of these objects, and they were most of what it allocated.
+     */
+    private static final class Scratch {
+        /** Never registered for cleanup nor seen by the agent's hooks: only ever passed to seek0. */
+        final FileDescriptor descriptor = new FileDescriptor();
+        private final Object attributes;
+
+        Scratch() {
+            try {
+                attributes = NEW_ATTRIBUTES.invokeExact();
+            } catch (Throwable t) {
+                throw new IllegalStateException(t); // a private no-argument constructor: never
+            }
+        }
+
+        /** The attributes object, its birth time marked absent until a call fills it in. */
+        Object attributes() {
+            if (CLEAR_BIRTH != null) {
+                try {
+                    CLEAR_BIRTH.invokeExact(attributes, false);
+                } catch (Throwable t) {
+                    throw new IllegalStateException(t); // a field setter: never
+                }
+            }
+            return attributes;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private static Stat stat(Object attrs) {
         try {

@@ -9,6 +9,7 @@ import com.kenai.jffi.MemoryIO;
 import com.kenai.jffi.Type;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.fdcap.core.Stat;
 import org.fdcap.core.SystemCalls;
 
@@ -124,7 +125,7 @@ final class JffiStatx {
         final long pathAddress;
 
         Scratch(int pathRoom) {
-            buffer = ByteBuffer.allocateDirect(Stat.STATX_SIZE + pathRoom);
+            buffer = ByteBuffer.allocateDirect(Stat.STATX_SIZE + pathRoom).order(ByteOrder.nativeOrder());
             address = MEMORY.getDirectBufferAddress(buffer);
             pathAddress = address + Stat.STATX_SIZE;
         }

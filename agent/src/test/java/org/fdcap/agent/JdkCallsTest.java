@@ -72,6 +72,32 @@ class JdkCallsTest {
     }
 
     @Test
+    void oneCallsAnswerNeverLeaksIntoTheNext() throws IOException {
+        // A thread reuses one attributes object for all its calls: a file with a birth time, then
+        // one without (procfs records none), then one that is not there, in turn, by path and by
+        // descriptor, must each give exactly what jnr gives.
+        Path f = Files.write(dir.resolve("f"), new byte[42]);
+        String noBirth = "/proc/self/status";
+        int fd = JDK.open(f.toString(), OpenFlags.O_RDONLY, 0);
+        int procFd = JDK.open(noBirth, OpenFlags.O_RDONLY, 0);
+        try {
+            for (int i = 0; i < 3; i++) {
+                assertEquals(JNR.statOrNull(f.toString()), JDK.statOrNull(f.toString()));
+                Stat proc = JDK.statOrNull(noBirth);
+                assertEquals(0, proc.birth());
+                assertEquals(JNR.statOrNull(noBirth).ino(), proc.ino());
+                assertNull(JDK.statOrNull(dir.resolve("missing").toString()));
+                assertEquals(JNR.fstat(fd, f.toString()), JDK.fstat(fd, f.toString()));
+                assertEquals(0, JDK.fstat(procFd, noBirth).birth());
+                assertEquals(42, JDK.fstat(fd, f.toString()).size());
+            }
+        } finally {
+            JDK.close(procFd, noBirth);
+            JDK.close(fd, f.toString());
+        }
+    }
+
+    @Test
     void theBirthTimeTellsAFileFromOneThatTookItsInodeNumber() throws IOException {
         Path f = Files.write(dir.resolve("f"), new byte[1]);
         Stat before = JDK.statOrNull(f.toString());

@@ -39,7 +39,8 @@ public record Stat(long dev, long ino, int nlink, long size, long birth) {
      * machine's order). The birth time is 0 when the filesystem does not record it.
      */
     public static Stat ofStatx(ByteBuffer buf) {
-        ByteBuffer b = buf.duplicate().order(ByteOrder.nativeOrder());
+        // Absolute reads leave the caller's buffer as it was; only another order needs a view.
+        ByteBuffer b = buf.order() == ByteOrder.nativeOrder() ? buf : buf.duplicate().order(ByteOrder.nativeOrder());
         long birth = 0;
         if ((b.getInt(OFF_MASK) & STATX_BTIME) != 0) {
             birth = b.getLong(OFF_BTIME_SEC) * 1_000_000_000L + (b.getInt(OFF_BTIME_NSEC) & 0xffffffffL);

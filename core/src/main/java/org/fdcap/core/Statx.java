@@ -2,6 +2,7 @@ package org.fdcap.core;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Runtime;
@@ -32,7 +33,7 @@ final class Statx {
     private static volatile boolean available;
     /** On the Java heap (jnr copies the result out): no native memory for jnr to track and free. */
     private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(
-            () -> ByteBuffer.wrap(new byte[Stat.STATX_SIZE]));
+            () -> ByteBuffer.wrap(new byte[Stat.STATX_SIZE]).order(ByteOrder.nativeOrder()));
 
     static {
         LibC lib = null;
