@@ -37,7 +37,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *          call; paired forks as for hit
  *   miss   ManyFilesReadBenchmark: uncapped vs agent at -Dfdcap.max=200 vs the LRU pool, and the
  *          raw restore system calls (by one thread, and by as many threads as the row's); derives
- *          the agent's time per restore
+ *          the agent's time per restore; --forks rounds of one fork of each, in rotating order,
+ *          compared round by round
  *   sweep  throughput against cap / working set for agent, pool and uncapped; writes a CSV and
  *          the SVG chart (--csv, --svg)
  * options: --forks N (2)  --warmup N (3)  --iterations N (5)  --time SECONDS (1)  --threads 1,2
@@ -133,9 +134,21 @@ public final class AgentComparison {
         }
     }
 
+    /**
+     * Per thread count, {@code --forks} rounds; a round is one fork each of the raw restore calls
+     * (made by as many threads), the uncapped reads, the agent and the pool, in an order that
+     * rotates from round to round. This VM's speed with two busy threads shifts by 15% or more for
+     * tens of seconds at a time (a C loop of the same system calls shows it too), so a ratio of
+     * figures taken minutes apart measures the machine as much as the agent: each round's ratios
+     * are taken from forks run within the same minute, and the rounds' median is the figure.
+     */
     private void miss() throws RunnerException, IOException {
         int files = intOpt("files", 2000);
         int max = intOpt("max", 200);
+        int rounds = intOpt("forks", 2);
+        if (rounds < 2) {
+            throw new IllegalArgumentException("--forks must be at least 2 for miss: each is a round of its own");
+        }
         Map<String, String> params = Map.of("files", String.valueOf(files));
         Score raw = run(ManyFilesReadBenchmark.class, "rawRestoreSyscalls", 1, params, List.of());
         Score rawStat = run(ManyFilesReadBenchmark.class, "rawRestoreSyscallsWithStat", 1, params, List.of());
@@ -143,26 +156,63 @@ public final class AgentComparison {
         out.printf(Locale.ROOT, "raw restore system calls (lseek, close, open, fstat, lseek): %s ns; with the stat(2)"
                 + " path check: %s ns%n", raw, rawStat);
         out.println();
-        out.println("| threads | uncapped, all " + files + " open (ns/read) | agent, fdcap.max=" + max
-                + " (ns/read) | tracker capacity | restores/read | agent ns/restore | x raw syscalls"
-                + " | raw syscalls, as many threads (ns) | x those | LRU pool of the same capacity (ns/read)"
-                + " | agent faster than pool by |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        out.println("| threads | rounds | uncapped, all " + files + " open (ns/read) | agent, fdcap.max=" + max
+                + " (ns/read) | tracker capacity | restores/read | agent ns/restore | raw syscalls, as many threads,"
+                + " same rounds (ns) | x raw, per round | x raw, median round | x one-thread raw above"
+                + " | LRU pool of the same capacity (ns/read) | agent faster than pool by, median round |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (int t : threads()) {
-            // The same system calls made by t threads at once: what the kernel itself gives each
-            // thread then (the descriptor table and the directory are shared), the floor for t > 1.
-            Score rawHere = t == 1 ? raw : run(ManyFilesReadBenchmark.class, "rawRestoreSyscalls", t, params, List.of());
-            Score uncapped = run(ManyFilesReadBenchmark.class, "openFiles", t, params, List.of());
-            AgentRun agent = runAgent(files, max, t);
-            Score pool = run(ManyFilesReadBenchmark.class, "lruPool", t,
-                    Map.of("files", String.valueOf(files), "poolSize", String.valueOf(agent.capacity)), List.of());
-            // Per read, each thread: (agent - uncapped) is what the restores cost, spread over the
-            // reads; threads overlap, so per restore it is the time one thread spends on it.
-            double perRestore = (agent.score.mean - uncapped.mean) / agent.restoresPerRead;
-            double perRestoreErr = Math.hypot(agent.score.error, uncapped.error) / agent.restoresPerRead;
-            out.printf(Locale.ROOT, "| %d | %s | %s | %d | %.3f | %.0f ± %.0f | %.2f | %s | %.2f | %s | %.2fx |%n", t,
-                    uncapped, agent.score, agent.capacity, agent.restoresPerRead, perRestore, perRestoreErr,
-                    perRestore / raw.mean, rawHere, perRestore / rawHere.mean, pool, pool.mean / agent.score.mean);
+            double[] rawT = new double[rounds];
+            double[] uncapped = new double[rounds];
+            double[] agent = new double[rounds];
+            double[] restoresPerRead = new double[rounds];
+            double[] perRestore = new double[rounds];
+            double[] pool = new double[rounds];
+            double[] ratio = new double[rounds];
+            double[] poolRatio = new double[rounds];
+            int capacity = -1;
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < 4; k++) {
+                    switch ((r + k) % 4) {
+                        case 0:
+                            // What the kernel gives each of t threads making these calls at once
+                            // (the descriptor table and the directory are shared): the floor for t > 1.
+                            rawT[r] = run(ManyFilesReadBenchmark.class, "rawRestoreSyscalls", t, params, List.of(), 1).mean;
+                            break;
+                        case 1:
+                            uncapped[r] = run(ManyFilesReadBenchmark.class, "openFiles", t, params, List.of(), 1).mean;
+                            break;
+                        case 2:
+                            AgentRun a = runAgent(files, max, t, 1);
+                            agent[r] = a.score.mean;
+                            capacity = a.capacity;
+                            restoresPerRead[r] = a.restoresPerRead;
+                            break;
+                        default:
+                            // The pool gets the tracker's capacity: the first round runs the agent
+                            // before the pool, and the capacity does not change between forks.
+                            pool[r] = run(ManyFilesReadBenchmark.class, "lruPool", t, Map.of("files",
+                                    String.valueOf(files), "poolSize", String.valueOf(capacity)), List.of(), 1).mean;
+                            break;
+                    }
+                }
+                // Per read, each thread: (agent - uncapped) is what the restores cost, spread over
+                // the reads; threads overlap, so per restore it is the time one thread spends on it.
+                perRestore[r] = (agent[r] - uncapped[r]) / restoresPerRead[r];
+                ratio[r] = perRestore[r] / rawT[r];
+                poolRatio[r] = pool[r] / agent[r];
+                System.err.printf(Locale.ROOT, "  round %d: raw %.0f, uncapped %.0f, agent %.0f (%.0f ns/restore, %.2fx raw),"
+                        + " pool %.0f (%.2fx)%n", r + 1, rawT[r], uncapped[r], agent[r], perRestore[r], ratio[r], pool[r],
+                        poolRatio[r]);
+            }
+            StringBuilder perRound = new StringBuilder();
+            for (double x : ratio) {
+                perRound.append(perRound.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
+            }
+            Score restore = meanCi(perRestore);
+            out.printf(Locale.ROOT, "| %d | %d | %s | %s | %d | %.3f | %s | %s | %s | **%.2f** | %.2f | %s | **%.2fx** |%n",
+                    t, rounds, meanCi(uncapped), meanCi(agent), capacity, Arrays.stream(restoresPerRead).average().orElse(0), restore, meanCi(rawT), perRound,
+                    median(ratio), restore.mean / raw.mean, meanCi(pool), median(poolRatio));
         }
     }
 
@@ -339,12 +389,16 @@ public final class AgentComparison {
     }
 
     private AgentRun runAgent(int files, int max, int threads) throws RunnerException, IOException {
+        return runAgent(files, max, threads, intOpt("forks", 2));
+    }
+
+    private AgentRun runAgent(int files, int max, int threads, int forks) throws RunnerException, IOException {
         Path report = Files.createTempFile("fdcap-bench-report", ".txt");
         try {
             AgentRun a = new AgentRun();
             a.score = run(ManyFilesReadBenchmark.class, "openFiles", threads, Map.of("files", String.valueOf(files)),
                     List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false", "-Dfdcap.max=" + max,
-                            "-Dbench.report=" + report));
+                            "-Dbench.report=" + report), forks);
             long reads = 0;
             long misses = 0;
             for (String line : Files.readAllLines(report)) {
