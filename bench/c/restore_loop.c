@@ -4,15 +4,17 @@
  * (section 2) uses it to tell the machine's own slow periods from the agent's.
  *
  *   gcc -O2 -o /tmp/restore_loop bench/c/restore_loop.c -lpthread
- *   /tmp/restore_loop DIR THREADS SECONDS [shared]
+ *   /tmp/restore_loop DIR THREADS SECONDS [shared|raw]
  *
  * DIR holds the benchmark's files (<java.io.tmpdir>/fdcap-bench-data/2000x16384 once the miss
  * benchmark has run). Each thread loops: pick a random file; stat(2) the victim's path, lseek,
  * close it; open the file, statx it, lseek; then lseek and read 4 KiB, as a restore followed by
  * a read does. Without "shared" each thread cycles one descriptor of its own; with it, the threads
  * share one set of up to 188 open files (a FIFO of victims under a mutex, a spin flag per file),
- * so that a thread closes descriptors the other opened, as the agent's threads do. Prints, every
- * second, each thread's nanoseconds per loop.
+ * so that a thread closes descriptors the other opened, as the agent's threads do. With "raw",
+ * a descriptor per thread and only the five calls the miss benchmark's raw baseline makes (lseek,
+ * close, open, statx, lseek: no path stat, no read). Prints, every second, each thread's
+ * nanoseconds per loop.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -33,6 +35,7 @@
 static char **names;
 static int nfiles;
 static int shared;
+static int raw;
 static int fds[MAX_FILES];
 static atomic_int busy[MAX_FILES];
 static int fifo[MAX_FILES];
@@ -77,7 +80,7 @@ static int pop_if_full(void) {
 
 static void suspend(int fd, const char *path) {
     struct statx sx;
-    statx(AT_FDCWD, path, 0, STATX_ALL_BASIC, &sx);
+    if (!raw) statx(AT_FDCWD, path, 0, STATX_ALL_BASIC, &sx);
     lseek(fd, 0, SEEK_CUR);
     close(fd);
 }
@@ -103,8 +106,10 @@ static void *run(void *arg) {
             suspend(own, names[own_file]);
             own = restore(names[k]);
             own_file = k;
-            lseek(own, off, SEEK_SET);
-            if (read(own, buf, sizeof buf) < 0) perror("read");
+            if (!raw) {
+                lseek(own, off, SEEK_SET);
+                if (read(own, buf, sizeof buf) < 0) perror("read");
+            }
         } else {
             take(k);
             if (fds[k] < 0) {
@@ -131,11 +136,16 @@ static void *run(void *arg) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s DIR THREADS SECONDS [shared]\n", argv[0]);
+        fprintf(stderr, "usage: %s DIR THREADS SECONDS [shared|raw]\n", argv[0]);
         return 2;
     }
     int threads = atoi(argv[2]), seconds = atoi(argv[3]);
     shared = argc > 4 && strcmp(argv[4], "shared") == 0;
+    raw = argc > 4 && strcmp(argv[4], "raw") == 0;
+    if (argc > 4 && !shared && !raw) {
+        fprintf(stderr, "the fourth argument is shared or raw\n");
+        return 2;
+    }
     if (threads < 1 || threads > MAX_THREADS) {
         fprintf(stderr, "THREADS: 1 to %d\n", MAX_THREADS);
         return 2;
