@@ -210,9 +210,10 @@ public final class AgentComparison {
                 perRound.append(perRound.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.2f", x));
             }
             Score restore = meanCi(perRestore);
+            double meanRestoresPerRead = Arrays.stream(restoresPerRead).average().orElse(Double.NaN);
             out.printf(Locale.ROOT, "| %d | %d | %s | %s | %d | %.3f | %s | %s | %s | **%.2f** | %.2f | %s | **%.2fx** |%n",
-                    t, rounds, meanCi(uncapped), meanCi(agent), capacity, Arrays.stream(restoresPerRead).average().orElse(0), restore, meanCi(rawT), perRound,
-                    median(ratio), restore.mean / raw.mean, meanCi(pool), median(poolRatio));
+                    t, rounds, meanCi(uncapped), meanCi(agent), capacity, meanRestoresPerRead, restore, meanCi(rawT),
+                    perRound, median(ratio), restore.mean / raw.mean, meanCi(pool), median(poolRatio));
         }
     }
 
