@@ -11,6 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import jnr.posix.POSIX;
@@ -52,6 +55,61 @@ final class Descriptors {
     static int openUnder(Path dir) {
         String prefix = dir.toAbsolutePath().toString() + "/";
         return (int) describeOpen().stream().filter(target -> target.startsWith(prefix)).count();
+    }
+
+    /**
+     * Every descriptor of this process now, by number, with what it leads to. The listing's own
+     * descriptor (and any closed while it is read) shows as {@link #CLOSED_WHILE_LISTED}.
+     */
+    static SortedMap<Integer, String> listing() {
+        SortedMap<Integer, String> out = new TreeMap<>();
+        String[] names = PROC_SELF_FD.list();
+        if (names == null) {
+            return out;
+        }
+        for (String n : names) {
+            String target;
+            try {
+                target = Files.readSymbolicLink(PROC_SELF_FD.toPath().resolve(n)).toString();
+            } catch (IOException closedMeanwhile) {
+                target = CLOSED_WHILE_LISTED;
+            }
+            out.put(Integer.parseInt(n), target);
+        }
+        return out;
+    }
+
+    /** What {@link #listing()} shows for a descriptor closed before its target could be read. */
+    static final String CLOSED_WHILE_LISTED = "(closed while listed: the listing's own, or a passing one)";
+
+    /**
+     * The entries of {@code now} that are not in {@code baseline} (same number, same target), one
+     * per line, each marked as a file under {@code dir} (the tracker's) or not.
+     */
+    static String beyond(SortedMap<Integer, String> baseline, SortedMap<Integer, String> now,
+            Path dir) {
+        if (now == null) {
+            return "(no listing was taken)";
+        }
+        String prefix = dir.toAbsolutePath().toString() + "/";
+        StringBuilder sb = new StringBuilder();
+        int tracker = 0;
+        int other = 0;
+        for (Map.Entry<Integer, String> e : now.entrySet()) {
+            String target = e.getValue();
+            if (target.equals(baseline.get(e.getKey()))) {
+                continue;
+            }
+            boolean mine = target.startsWith(prefix);
+            if (mine) {
+                tracker++;
+            } else if (!target.equals(CLOSED_WHILE_LISTED)) {
+                other++;
+            }
+            sb.append("\n    fd ").append(e.getKey()).append(" -> ").append(target)
+                    .append(mine ? "  [the tracker's]" : target.equals(CLOSED_WHILE_LISTED) ? "" : "  [NOT the tracker's]");
+        }
+        return tracker + " of the tracker's files and " + other + " other descriptors beyond the baseline:" + sb;
     }
 
     /** What every descriptor of this process leads to now (for failure messages). */
