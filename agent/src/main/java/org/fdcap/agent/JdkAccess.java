@@ -10,6 +10,7 @@ import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.Set;
+import org.fdcap.agent.bootstrap.FdBridge;
 
 /**
  * The JDK internals the agent needs, reached once at start through
@@ -37,14 +38,15 @@ final class JdkAccess {
 
     /**
      * Opens what the agent needs: java.base reads the bridge's module (advice inlined into JDK
-     * classes calls it) and exports/opens the internals to the agent's module.
+     * classes calls it) and exports/opens the internals to the agent's module; java.io is also
+     * opened to the bridge, which calls RandomAccessFile's own methods for a subclass's super calls.
      */
     static void open(Instrumentation inst, Module agentModule, Module bridgeModule) throws ReflectiveOperationException {
         Module javaBase = Object.class.getModule();
         inst.redefineModule(javaBase,
                 Set.of(bridgeModule, agentModule),
                 Map.of("jdk.internal.access", Set.of(agentModule)),
-                Map.of("java.io", Set.of(agentModule), "sun.nio.ch", Set.of(agentModule),
+                Map.of("java.io", Set.of(agentModule, bridgeModule), "sun.nio.ch", Set.of(agentModule),
                         "sun.nio.fs", Set.of(agentModule)),
                 Set.of(), Map.of());
         Class<?> accessType = Class.forName("jdk.internal.access.JavaIOFileDescriptorAccess");
@@ -65,6 +67,7 @@ final class JdkAccess {
         channelFd = MethodHandles.privateLookupIn(channelClass, lookup)
                 .findVarHandle(channelClass, "fd", FileDescriptor.class);
         ManagedTable.requireIndexField();
+        FdBridge.requireJdkMethods();
     }
 
     /** The number inside {@code fdo} (-1 when closed or suspended). */

@@ -4,6 +4,9 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.SyncFailedException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 
 /**
  * The only agent code the instrumented JDK classes call. It lives on the bootstrap class path
@@ -202,12 +205,28 @@ public final class FdBridge {
     }
 
     // ---- replacements for call sites of public native methods (see CallSiteSubstitution) ----
+    //
+    // Two kinds per method. A virtual call (raf.length()) is replaced by the method of the same
+    // name: when the object's class overrides the method, the override runs, untouched and
+    // without a pin (it is the program's code; its own super call comes back through the second
+    // kind); otherwise the JDK's method runs, restored and pinned. A super call in a subclass
+    // (super.length(), invokespecial) is replaced by the method named ...Super: it reaches the
+    // JDK's own implementation and never an override, as invokespecial does; calling the method
+    // virtually there would run the override again, and again, until the stack overflows.
 
     /**
      * Replaces {@code raf.getFilePointer()} (a native method on every JDK). A suspended file
-     * answers its saved offset and stays suspended.
+     * answers its saved offset and stays suspended; an override is called as it is.
      */
     public static long getFilePointer(RandomAccessFile raf) throws IOException {
+        if (raf != null && Overrides.has(raf, Overrides.GET_FILE_POINTER)) {
+            return raf.getFilePointer();
+        }
+        return getFilePointerSuper(raf);
+    }
+
+    /** Replaces {@code super.getFilePointer()}: the JDK's own, restoring and pinning as needed. */
+    public static long getFilePointerSuper(RandomAccessFile raf) throws IOException {
         Hooks h = hooks;
         if (h != null && raf != null) {
             long saved = h.suspendedOffset(raf);
@@ -217,7 +236,11 @@ public final class FdBridge {
         }
         Object token = enterRaf(raf);
         try {
-            return raf.getFilePointer();
+            return (long) JdkMethods.GET_FILE_POINTER.invokeExact(raf);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw JdkMethods.undeclared(t);
         } finally {
             exit(token);
         }
@@ -225,9 +248,21 @@ public final class FdBridge {
 
     /** Replaces {@code raf.length()} (a native method on JDK 17). */
     public static long length(RandomAccessFile raf) throws IOException {
+        if (raf != null && Overrides.has(raf, Overrides.LENGTH)) {
+            return raf.length();
+        }
+        return lengthSuper(raf);
+    }
+
+    /** Replaces {@code super.length()} (a native method on JDK 17): the JDK's own. */
+    public static long lengthSuper(RandomAccessFile raf) throws IOException {
         Object token = enterRaf(raf);
         try {
-            return raf.length();
+            return (long) JdkMethods.LENGTH.invokeExact(raf);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw JdkMethods.undeclared(t);
         } finally {
             exit(token);
         }
@@ -235,15 +270,28 @@ public final class FdBridge {
 
     /** Replaces {@code raf.setLength(n)} (a native method on JDK 17). */
     public static void setLength(RandomAccessFile raf, long newLength) throws IOException {
+        if (raf != null && Overrides.has(raf, Overrides.SET_LENGTH)) {
+            raf.setLength(newLength);
+            return;
+        }
+        setLengthSuper(raf, newLength);
+    }
+
+    /** Replaces {@code super.setLength(n)} (a native method on JDK 17): the JDK's own. */
+    public static void setLengthSuper(RandomAccessFile raf, long newLength) throws IOException {
         Object token = enterRaf(raf);
         try {
-            raf.setLength(newLength);
+            JdkMethods.SET_LENGTH.invokeExact(raf, newLength);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw JdkMethods.undeclared(t);
         } finally {
             exit(token);
         }
     }
 
-    /** Replaces {@code fd.sync()} (a native method on JDK 17). */
+    /** Replaces {@code fd.sync()} (a native method on JDK 17; FileDescriptor is final: no override). */
     public static void sync(FileDescriptor fd) throws SyncFailedException {
         Object token;
         try {
@@ -260,8 +308,83 @@ public final class FdBridge {
         }
     }
 
+    /**
+     * Makes sure the JDK's own methods can be reached for super calls (the agent opened java.io
+     * to this module first); called as the agent starts, so that a JDK where they cannot means
+     * no agent rather than failing calls in the program.
+     */
+    public static void requireJdkMethods() {
+        JdkMethods.LENGTH.type();
+    }
+
     private static Object enterRaf(RandomAccessFile raf) throws IOException {
         Hooks h = hooks;
         return h == null || raf == null ? null : h.enter(raf);
+    }
+
+    /**
+     * Which of the rewritten methods a subclass of RandomAccessFile overrides, computed once per
+     * class (a few reflective lookups, outside every hot path: RandomAccessFile itself is answered
+     * without them).
+     */
+    private static final class Overrides extends ClassValue<Integer> {
+        static final int GET_FILE_POINTER = 1;
+        static final int LENGTH = 2;
+        static final int SET_LENGTH = 4;
+        private static final Overrides BY_CLASS = new Overrides();
+
+        static boolean has(RandomAccessFile raf, int method) {
+            Class<?> c = raf.getClass();
+            return c != RandomAccessFile.class && (BY_CLASS.get(c).intValue() & method) != 0;
+        }
+
+        @Override
+        protected Integer computeValue(Class<?> type) {
+            int found = 0;
+            for (Class<?> c = type; c != RandomAccessFile.class && c != null; c = c.getSuperclass()) {
+                found |= declares(c, "getFilePointer") ? GET_FILE_POINTER : 0;
+                found |= declares(c, "length") ? LENGTH : 0;
+                found |= declares(c, "setLength", long.class) ? SET_LENGTH : 0;
+            }
+            return Integer.valueOf(found);
+        }
+
+        private static boolean declares(Class<?> c, String name, Class<?>... parameters) {
+            try {
+                int modifiers = c.getDeclaredMethod(name, parameters).getModifiers();
+                return !java.lang.reflect.Modifier.isStatic(modifiers) && !java.lang.reflect.Modifier.isPrivate(modifiers);
+            } catch (NoSuchMethodException e) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * RandomAccessFile's own methods, bound as invokespecial (never an override); java.io is opened
+     * to this module by the agent before anything can call them.
+     */
+    private static final class JdkMethods {
+        static final MethodHandle GET_FILE_POINTER;
+        static final MethodHandle LENGTH;
+        static final MethodHandle SET_LENGTH;
+
+        static {
+            try {
+                MethodHandles.Lookup raf = MethodHandles.privateLookupIn(RandomAccessFile.class, MethodHandles.lookup());
+                GET_FILE_POINTER = raf.findSpecial(RandomAccessFile.class, "getFilePointer",
+                        MethodType.methodType(long.class), RandomAccessFile.class);
+                LENGTH = raf.findSpecial(RandomAccessFile.class, "length", MethodType.methodType(long.class),
+                        RandomAccessFile.class);
+                SET_LENGTH = raf.findSpecial(RandomAccessFile.class, "setLength",
+                        MethodType.methodType(void.class, long.class), RandomAccessFile.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        /** A checked exception the JDK method cannot throw (it declares IOException only). */
+        static RuntimeException undeclared(Throwable t) {
+            return new java.lang.reflect.UndeclaredThrowableException(t);
+        }
     }
 }

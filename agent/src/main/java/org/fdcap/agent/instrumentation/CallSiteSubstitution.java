@@ -150,18 +150,33 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
     }
 
     private ClassFileTransformer buildGeneral() throws NoSuchMethodException {
+        // A virtual call goes to the bridge method of the same name (which calls an override when
+        // the object has one); a super call to the ...Super one (the JDK's own method, never the
+        // override that is making the call).
         MemberSubstitution substitution = MemberSubstitution.relaxed()
                 .method(named("getFilePointer").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
-                .replaceWith(FdBridge.class.getMethod("getFilePointer", RandomAccessFile.class));
+                .onVirtualCall()
+                .replaceWith(FdBridge.class.getMethod("getFilePointer", RandomAccessFile.class))
+                .method(named("getFilePointer").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
+                .onSuperCall()
+                .replaceWith(FdBridge.class.getMethod("getFilePointerSuper", RandomAccessFile.class));
         if (nativeLength) {
             substitution = substitution
                     .method(named("length").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
-                    .replaceWith(FdBridge.class.getMethod("length", RandomAccessFile.class));
+                    .onVirtualCall()
+                    .replaceWith(FdBridge.class.getMethod("length", RandomAccessFile.class))
+                    .method(named("length").and(takesNoArguments()).and(isDeclaredBy(RandomAccessFile.class)))
+                    .onSuperCall()
+                    .replaceWith(FdBridge.class.getMethod("lengthSuper", RandomAccessFile.class));
         }
         if (nativeSetLength) {
             substitution = substitution
                     .method(named("setLength").and(takesArguments(long.class)).and(isDeclaredBy(RandomAccessFile.class)))
-                    .replaceWith(FdBridge.class.getMethod("setLength", RandomAccessFile.class, long.class));
+                    .onVirtualCall()
+                    .replaceWith(FdBridge.class.getMethod("setLength", RandomAccessFile.class, long.class))
+                    .method(named("setLength").and(takesArguments(long.class)).and(isDeclaredBy(RandomAccessFile.class)))
+                    .onSuperCall()
+                    .replaceWith(FdBridge.class.getMethod("setLengthSuper", RandomAccessFile.class, long.class));
         }
         if (nativeSync) {
             substitution = substitution

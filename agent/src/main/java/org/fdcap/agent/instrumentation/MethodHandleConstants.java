@@ -31,6 +31,8 @@ final class MethodHandleConstants extends AsmVisitorWrapper.AbstractBase {
 
     /** "owner.name desc" of a native -> the handle that replaces it. */
     private final Map<String, Handle> replacements = new HashMap<>();
+    /** The same for {@code super::getFilePointer} (an invokespecial handle): the JDK's own method. */
+    private final Map<String, Handle> superReplacements = new HashMap<>();
 
     MethodHandleConstants(boolean nativeLength, boolean nativeSetLength, boolean nativeSync) {
         replace(RAF, "getFilePointer", "()J");
@@ -48,14 +50,19 @@ final class MethodHandleConstants extends AsmVisitorWrapper.AbstractBase {
     private void replace(String owner, String name, String desc) {
         String bridgeDesc = "(L" + owner + ";" + desc.substring(1);
         replacements.put(owner + "." + name + desc, new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, name, bridgeDesc, false));
+        if (owner.equals(RAF)) {
+            superReplacements.put(owner + "." + name + desc,
+                    new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, name + "Super", bridgeDesc, false));
+        }
     }
 
     /** The replacement of {@code value} when it is a handle on one of the natives, else {@code value}. */
     Object map(Object value) {
         if (value instanceof Handle) {
             Handle h = (Handle) value;
-            if (h.getTag() == Opcodes.H_INVOKEVIRTUAL) {
-                Handle r = replacements.get(h.getOwner() + "." + h.getName() + h.getDesc());
+            if (h.getTag() == Opcodes.H_INVOKEVIRTUAL || h.getTag() == Opcodes.H_INVOKESPECIAL) {
+                Handle r = (h.getTag() == Opcodes.H_INVOKEVIRTUAL ? replacements : superReplacements)
+                        .get(h.getOwner() + "." + h.getName() + h.getDesc());
                 if (r != null) {
                     return r;
                 }

@@ -15,11 +15,16 @@ import net.bytebuddy.jar.asm.Opcodes;
  * as its first argument: the operand stack is the same before and after, so nothing else in the
  * method changes (no frames, no max stack).
  *
+ * <p>A super call ({@code invokespecial java/io/RandomAccessFile.length()J} in a direct subclass)
+ * becomes {@code invokestatic} of the bridge's {@code ...Super} method, which calls the JDK's own
+ * method and never an override (calling it virtually would run the override that made the super
+ * call, forever).
+ *
  * <p>No type is resolved, which is what makes it cheap (Byte Buddy's {@code MemberSubstitution}
  * describes the owner of every call in the class). So it only handles the exact owners; when a
  * class calls a method of the same name and descriptor on a class of its own (perhaps a subclass
- * of RandomAccessFile), or through {@code invokespecial}, it answers {@link #GENERAL} and the
- * caller uses the general path.
+ * of RandomAccessFile), or makes a super call to it from a deeper subclass, it answers
+ * {@link #GENERAL} and the caller uses the general path.
  */
 final class NativeCallRewriter {
     /** The answer for a class the fast path cannot decide on. */
@@ -78,9 +83,18 @@ final class NativeCallRewriter {
     private final class Pass extends ClassVisitor {
         int replaced;
         boolean undecided;
+        /** The class's direct superclass. */
+        String superName;
 
         Pass(ClassVisitor next) {
             super(Opcodes.ASM9, next);
+        }
+
+        @Override
+        public void visit(int version, int access, String name, String signature, String superName,
+                String[] interfaces) {
+            this.superName = superName;
+            super.visit(version, access, name, signature, superName, interfaces);
         }
 
         @Override
@@ -96,8 +110,13 @@ final class NativeCallRewriter {
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, replacement, false);
                             return;
                         }
+                        if (owner.equals(RAF) && opcode == Opcodes.INVOKESPECIAL && RAF.equals(superName)) {
+                            replaced++;
+                            super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name + "Super", replacement, false);
+                            return;
+                        }
                         if (owner.equals(RAF) || !jdkOwner(owner)) {
-                            undecided = true; // super.getFilePointer(), or a call on a possible subclass
+                            undecided = true; // a call on a possible subclass, or a super call from a deeper one
                         }
                     } else if (nativeSync && name.equals("sync") && desc.equals("()V") && owner.equals(FD)) {
                         // FileDescriptor is final: the owner of a call to its sync() is itself.

@@ -98,7 +98,7 @@ class NativeCallRewriterTest {
     }
 
     @Test
-    void aCallOnAProgramClassOrThroughSuperIsLeftToTheGeneralPath() {
+    void aCallOnAProgramClassOrASuperCallFromADeeperSubclassIsLeftToTheGeneralPath() {
         byte[] possibleSubclass = classCalling(Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
                 "com/example/MyFile", "J", Opcodes.LRETURN);
         byte[] superCall = classCalling(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", "getFilePointer", "()J",
@@ -106,6 +106,82 @@ class NativeCallRewriterTest {
 
         assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(possibleSubclass));
         assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(superCall));
+    }
+
+    /**
+     * A class {@code t.Sub extends RandomAccessFile} with a constructor {@code (String, String)} and
+     * an override {@code name desc} that returns {@code super.name(...)}: the shape of a storage
+     * engine's subclass that calls {@code super.length()}.
+     */
+    private static byte[] subclassOverriding(String name, String desc, int returnOp) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "t/Sub", null, "java/io/RandomAccessFile", null);
+        MethodVisitor init = cw.visitMethod(Opcodes.ACC_PUBLIC, "<init>", "(Ljava/lang/String;Ljava/lang/String;)V",
+                null, new String[] {"java/io/IOException"});
+        init.visitCode();
+        init.visitVarInsn(Opcodes.ALOAD, 0);
+        init.visitVarInsn(Opcodes.ALOAD, 1);
+        init.visitVarInsn(Opcodes.ALOAD, 2);
+        init.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", "<init>",
+                "(Ljava/lang/String;Ljava/lang/String;)V", false);
+        init.visitInsn(Opcodes.RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, name, desc, null, new String[] {"java/io/IOException"});
+        mv.visitCode();
+        mv.visitVarInsn(Opcodes.ALOAD, 0);
+        if (desc.equals("(J)V")) {
+            mv.visitVarInsn(Opcodes.LLOAD, 1);
+        }
+        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", name, desc, false);
+        mv.visitInsn(returnOp);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    @Test
+    void aSuperCallInADirectSubclassBecomesTheBridgeCallToTheJdksOwnMethod() {
+        String superInit = Opcodes.INVOKESPECIAL + " java/io/RandomAccessFile.<init> (Ljava/lang/String;Ljava/lang/String;)V";
+
+        assertEquals(List.of(superInit, Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.getFilePointerSuper"
+                + " (Ljava/io/RandomAccessFile;)J"), calls(JDK25.rewrite(subclassOverriding("getFilePointer", "()J",
+                Opcodes.LRETURN))));
+        assertEquals(List.of(superInit, Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.lengthSuper"
+                + " (Ljava/io/RandomAccessFile;)J"), calls(JDK17.rewrite(subclassOverriding("length", "()J",
+                Opcodes.LRETURN))));
+        assertEquals(List.of(superInit, Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.setLengthSuper"
+                + " (Ljava/io/RandomAccessFile;J)V"), calls(JDK17.rewrite(subclassOverriding("setLength", "(J)V",
+                Opcodes.RETURN))));
+        assertNull(JDK25.rewrite(subclassOverriding("length", "()J", Opcodes.LRETURN)), "not native on JDK 25");
+    }
+
+    @Test
+    void aRewrittenOverrideThatCallsSuperReachesTheJdkAndNotItself(@TempDir Path dir) throws Exception {
+        byte[] out = JDK17.rewrite(subclassOverriding("length", "()J", Opcodes.LRETURN));
+        byte[] pointer = JDK17.rewrite(classCalling(Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile", "length",
+                "()J", "java/io/RandomAccessFile", "J", Opcodes.LRETURN));
+        ClassLoader loader = new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                byte[] b = name.equals("t.Sub") ? out : name.equals("t.C") ? pointer : null;
+                if (b == null) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, b, 0, b.length);
+            }
+        };
+        Path file = dir.resolve("f");
+        Files.write(file, new byte[] {1, 2, 3, 4, 5});
+        Object sub = loader.loadClass("t.Sub").getConstructor(String.class, String.class)
+                .newInstance(file.toString(), "r");
+        try (RandomAccessFile raf = (RandomAccessFile) sub) {
+            // The override, called virtually through the rewritten call site of t.C, returns
+            // super.length(): 5, where a virtual call in its place recursed until the stack was gone.
+            assertEquals(5L, raf.length());
+            assertEquals(5L, loader.loadClass("t.C").getMethod("m", RandomAccessFile.class).invoke(null, raf));
+        }
     }
 
     @Test
