@@ -73,6 +73,11 @@ public final class FdTracker implements AutoCloseable {
 
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger suspended = new AtomicInteger();
+    /** Descriptors the tracker keeps on deleted files for their handles (one per file). */
+    private final AtomicInteger anchors = new AtomicInteger();
+    /** When the last "every descriptor is held" line was logged (System.nanoTime), to log it rarely. */
+    private volatile long lastHeldLog = System.nanoTime() - HELD_LOG_NANOS;
+    private static final long HELD_LOG_NANOS = 10_000_000_000L;
     private final AtomicLong foldedUses = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong suspensions = new AtomicLong();
@@ -96,7 +101,10 @@ public final class FdTracker implements AutoCloseable {
         this.openedAt = leakTracing ? Collections.synchronizedMap(new WeakHashMap<>()) : null;
         this.calls = b.calls;
         this.pool = b.unlinkedFilePool == null ? null : new UnlinkedFilePool(b.unlinkedFilePool, calls);
-        this.registry = new InodeRegistry(pool, calls);
+        this.registry = new InodeRegistry(this, pool, calls);
+        if (pool != null) {
+            pool.removeLeftovers(); // of a process killed before its last handles closed
+        }
         this.policy = b.policy;
         this.queue = new VictimQueue(b.policy, b.capacity, events);
     }
@@ -127,9 +135,12 @@ public final class FdTracker implements AutoCloseable {
         }
 
         /**
-         * An absolute path (created on demand, mode 0700, removed when empty) where unlinked files
-         * still open are kept until their last handle closes. It must be on the same filesystem as
-         * the files unlinked. Without it, unlinked files are kept open instead.
+         * An absolute path (created on demand, mode 0700, removed when empty) where files whose
+         * last name is removed while they have handles are kept until their last handle closes,
+         * so that they cost no descriptor. It must be on the same filesystem as the files; for a
+         * file on another one, and without a pool, the tracker keeps one descriptor per such file
+         * instead (its anchor). Files a killed process left there are deleted when the tracker is
+         * built.
          */
         public Builder unlinkedFilePool(Path dir) {
             this.unlinkedFilePool = dir;
@@ -239,7 +250,10 @@ public final class FdTracker implements AutoCloseable {
      * Takes over a descriptor opened elsewhere (for instance by the JDK) and returns a suspendable
      * handle on it. It is counted against the capacity, and idle handles are suspended to make
      * room; as the descriptor is already open, it is adopted even when no room can be made, and
-     * the overshoot is counted. Suspension and restore go through {@code binding}.
+     * the overshoot is counted ({@link TrackerStats#overshoots()}). To make that impossible, take
+     * the slot before the descriptor is opened: {@link #reserveSlot()} and
+     * {@link #adopt(int, String, int, FdBinding, Slot)}. Suspension and restore go through
+     * {@code binding}.
      *
      * @param fd the open descriptor
      * @param path the path it was opened with, to reopen it by
@@ -247,19 +261,161 @@ public final class FdTracker implements AutoCloseable {
      * @throws IOException fstat on {@code fd} failed; nothing was adopted
      */
     public FsHandle adopt(int fd, Path path, int flags, FdBinding binding) throws IOException {
+        return adopt(fd, path.toAbsolutePath().toString(), flags, binding, null);
+    }
+
+    /**
+     * {@link #adopt(int, Path, int, FdBinding)} into a slot reserved before the descriptor was
+     * opened, so that the capacity is never exceeded, not even for a moment; with a null
+     * {@code slot}, as that method. The slot is used up either way (given back on failure).
+     *
+     * @param path the absolute path it was opened with, to reopen it by
+     * @throws IllegalArgumentException {@code path} is not absolute, or the slot was used already
+     */
+    public FsHandle adopt(int fd, String path, int flags, FdBinding binding, Slot slot) throws IOException {
         checkAlive();
         java.util.Objects.requireNonNull(binding, "binding");
-        // Already open: never wait for room, count the overshoot instead.
-        if (!reserve(1, false)) {
+        if (!path.startsWith("/")) {
+            if (slot != null) {
+                slot.release();
+            }
+            throw new IllegalArgumentException("not an absolute path: " + path);
+        }
+        if (slot != null) {
+            slot.take(this);
+        } else if (!reserve(1, false)) {
+            // Already open: never wait for room, count the overshoot instead.
             used.incrementAndGet();
             overshoots.incrementAndGet();
         }
         try {
-            return register(fd, path.toAbsolutePath().toString(), flags, binding);
+            return register(fd, path, flags, binding);
         } catch (IOException | RuntimeException e) {
             unreserve(1);
             throw e;
         }
+    }
+
+    /**
+     * Reserves room for one descriptor about to be opened elsewhere and adopted: suspends an idle
+     * handle when the capacity is reached, waits like {@link #open} for pins in use to be
+     * released, and fails at once when every descriptor is held for a lasting reason. Give the
+     * slot to {@link #adopt(int, String, int, FdBinding, Slot)}, or {@link Slot#release()} it.
+     *
+     * @throws TooManyOpenFilesException no room could be made; nothing is held
+     */
+    public Slot reserveSlot() throws TooManyOpenFilesException {
+        checkAlive();
+        reserve(1);
+        return new Slot(this);
+    }
+
+    /** One descriptor's room under the capacity, reserved ahead of an open ({@link #reserveSlot()}). */
+    public static final class Slot {
+        private FdTracker owner;
+
+        private Slot(FdTracker owner) {
+            this.owner = owner;
+        }
+
+        /** Gives the room back (the descriptor was not opened, or not adopted). Idempotent. */
+        public synchronized void release() {
+            if (owner != null) {
+                owner.unreserve(1);
+                owner = null;
+            }
+        }
+
+        private synchronized void take(FdTracker by) {
+            if (owner != by) {
+                throw new IllegalArgumentException(owner == null ? "the slot was used or released already"
+                        : "the slot belongs to another tracker");
+            }
+            owner = null;
+        }
+    }
+
+    // ---- names changing under open files, and locks ----
+
+    /**
+     * The program is about to remove the name {@code path} (delete it, or replace it by renaming
+     * or copying another file over it). When it leads to a tracked file, the file is kept
+     * reachable for its handles once the name is gone: linked into the unlinked-file pool, or
+     * given one descriptor of the tracker's own, its anchor, through which every handle on the
+     * file is reopened (closed with the last of them). Call {@link NameChange#done()} after the
+     * removal, whether or not it happened.
+     *
+     * @throws TooManyOpenFilesException the anchor needs room, none can be made (every descriptor
+     *     is held for a lasting reason) and some of the file's handles are suspended; nothing was
+     *     prepared, and the name must not be removed (the program should see the failure)
+     * @throws IOException the preparation failed otherwise; nothing was prepared
+     */
+    public NameChange beforeRemove(String path) throws IOException {
+        checkAlive();
+        return registry.beforeRemove(absolute(path));
+    }
+
+    /**
+     * The program is about to rename {@code from} to {@code to}. A tracked file at {@code from} is
+     * reopened by its new name from then on; a tracked file at {@code to} loses that name (as
+     * {@link #beforeRemove}); tracked files under a directory {@code from} are reopened under
+     * {@code to}. Call {@link NameChange#done()} after the rename, whether or not it happened.
+     *
+     * @throws TooManyOpenFilesException see {@link #beforeRemove}, for the file at {@code to}
+     * @throws IOException the preparation failed otherwise; nothing was prepared
+     */
+    public NameChange beforeRename(String from, String to) throws IOException {
+        checkAlive();
+        return registry.beforeRename(absolute(from), absolute(to));
+    }
+
+    /**
+     * The process took a lock (an {@code fcntl} record lock, as {@code FileChannel.lock} takes) on
+     * the file open at {@code fd}, which may or may not be one of the tracker's: no descriptor of
+     * that file is suspended until the hold is released (see {@link LockHold}).
+     *
+     * @param path the file's path, for messages
+     * @throws IOException fstat on {@code fd} failed; nothing is held
+     */
+    public LockHold lockTaken(int fd, String path) throws IOException {
+        checkAlive();
+        return registry.lockTaken(calls.fstat(fd, path), path);
+    }
+
+    private static String absolute(String path) {
+        return path.startsWith("/") ? path : new java.io.File(path).getAbsolutePath();
+    }
+
+    /** Opens the anchor of a file about to lose its name; -1 when {@code path} leads elsewhere now. */
+    int openAnchor(String path, Inode inode) throws IOException {
+        reserve(1);
+        int fd;
+        try {
+            fd = openWithRetry(path, InodeRegistry.ANCHOR_FLAGS, 0);
+        } catch (IOException | RuntimeException e) {
+            unreserve(1);
+            throw e;
+        }
+        try {
+            if (inode.isFile(calls.fstat(fd, path))) {
+                anchors.incrementAndGet();
+                return fd;
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(fd);
+            unreserve(1);
+            throw e;
+        }
+        closeQuietly(fd);
+        unreserve(1);
+        return -1;
+    }
+
+    /** Closes an anchor whose file has no handle left, and frees its slot. */
+    void closeAnchor(int fd) {
+        closeQuietly(fd);
+        anchors.decrementAndGet();
+        unreserve(1);
     }
 
     /**
@@ -397,12 +553,14 @@ public final class FdTracker implements AutoCloseable {
     /** The counters and gauges now. */
     public TrackerStats stats() {
         long uses = foldedUses.get();
+        int[] held = new int[4]; // by FsHandle.HELD_*: escaped, locked, deleted
         long[] sums = new long[2]; // uses not folded yet, pinned handles
         registry.forEachHandle(h -> {
             sums[0] += h.usesNotFolded();
             if (h.pins() > 0) {
                 sums[1]++;
             }
+            held[h.heldFor()]++;
         });
         uses += sums[0];
         int pinned = (int) sums[1];
@@ -411,7 +569,8 @@ public final class FdTracker implements AutoCloseable {
             unsusp = unsuspendables.size();
         }
         return new TrackerStats(capacity, uses, misses.get(), suspensions.get(), errors.get(), overshoots.get(),
-                open.get(), suspended.get(), pinned, unsusp);
+                open.get(), suspended.get(), pinned, unsusp, held[FsHandle.HELD_ESCAPED], held[FsHandle.HELD_LOCKED],
+                held[FsHandle.HELD_DELETED], anchors.get());
     }
 
     /** The first {@code max} pinned handles, as "path (pins)", for the message of a refusal. */
@@ -567,9 +726,12 @@ public final class FdTracker implements AutoCloseable {
      */
     void reserve(int n) throws TooManyOpenFilesException {
         if (!reserve(n, true)) {
+            TrackerStats st = stats();
+            boolean lasting = st.pinned() <= st.escaped() && st.active() <= st.held() + st.unsuspendable();
             throw new TooManyOpenFilesException("Too many open files: the capacity of " + capacity
-                    + " descriptors is reached and nothing can be suspended to make room for " + n + " more ("
-                    + stats() + "; in use: " + pinnedSummary(5) + ")");
+                    + " descriptors is reached and nothing can be suspended to make room for " + n + " more"
+                    + (lasting ? ": every descriptor is held for a lasting reason" : "") + " (" + st + "; in use: "
+                    + pinnedSummary(5) + ")");
         }
     }
 
@@ -590,7 +752,7 @@ public final class FdTracker implements AutoCloseable {
                 held++; // the victim's slot passes straight to us
                 continue;
             }
-            if (wait) {
+            if (wait && worthWaiting(held)) {
                 if (window == null) {
                     long now = System.nanoTime();
                     window = new long[] {now + MAX_WAIT_NANOS, now + QUIET_NANOS, -1, 0};
@@ -605,6 +767,49 @@ public final class FdTracker implements AutoCloseable {
         }
         reinterrupt(window);
         return true;
+    }
+
+    /**
+     * Whether waiting can give room: some descriptor under the capacity is held only for a
+     * moment (a handle in use by another thread, a suspension, restore or close under way, an
+     * open between its reservation and its descriptor). When every one is held for a lasting
+     * reason (unsuspendable, pinned for good, on a locked or deleted file, an anchor), no release
+     * will come, and the open fails at once; that is logged (at most every 10 s) with the reasons.
+     *
+     * @param mine slots the caller holds already (for a multi-slot reservation)
+     */
+    private boolean worthWaiting(int mine) {
+        int[] held = new int[4];
+        boolean[] inUse = new boolean[1];
+        registry.forEachHandle(h -> {
+            held[h.heldFor()]++;
+            if (h.inUse()) {
+                inUse[0] = true;
+            }
+        });
+        if (inUse[0]) {
+            return true;
+        }
+        int unsusp;
+        synchronized (unsuspendables) {
+            unsusp = unsuspendables.size();
+        }
+        int lasting = unsusp + anchors.get() + held[FsHandle.HELD_ESCAPED] + held[FsHandle.HELD_LOCKED]
+                + held[FsHandle.HELD_DELETED];
+        if (used.get() - mine > lasting) {
+            return true; // opens or restores between their reservation and their descriptor
+        }
+        long now = System.nanoTime();
+        long last = lastHeldLog;
+        if (now - last >= HELD_LOG_NANOS) {
+            lastHeldLog = now;
+            LOG.warn("Too many open files: every descriptor under the capacity of {} is held for a lasting reason"
+                    + " ({} unsuspendable, {} escaped into streams or native code, {} on locked files, {} anchors of"
+                    + " deleted files, {} deleted files kept open); opens fail until one is closed or unlocked",
+                    capacity, unsusp, held[FsHandle.HELD_ESCAPED], held[FsHandle.HELD_LOCKED], anchors.get(),
+                    held[FsHandle.HELD_DELETED]);
+        }
+        return false;
     }
 
     private static void reinterrupt(long[] window) {
@@ -741,7 +946,7 @@ public final class FdTracker implements AutoCloseable {
         }
     }
 
-    private void closeQuietly(int fd) {
+    void closeQuietly(int fd) {
         try {
             calls.close(fd, "");
         } catch (IOException ignored) {

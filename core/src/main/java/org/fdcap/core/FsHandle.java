@@ -90,6 +90,8 @@ public final class FsHandle {
     /** The aging epoch of {@link #frequency}, its low 32 bits: compared by wrapping difference. */
     int frequencyEpoch;
     boolean onProbation;
+    /** Pinned for the rest of its life ({@link #pinForGood()}); one of its pins is that one. */
+    private volatile boolean pinnedForGood;
 
     FsHandle(FdTracker tracker, String path, int flags, FdBinding binding) {
         this.tracker = tracker;
@@ -232,14 +234,42 @@ public final class FsHandle {
     }
 
     /**
+     * Pins the handle for the rest of its life, restoring it first if it is suspended: for a
+     * descriptor whose number escaped to code that uses it directly (a stream built on it, JNI).
+     * The pin is counted as held for a lasting reason ({@link TrackerStats#escaped()}), never
+     * waited for by an open that needs room; {@link #close()} and {@link #untrack()} end it.
+     * A second call does nothing.
+     *
+     * @throws IOException the restore failed (the handle is not pinned then)
+     * @throws IllegalStateException the handle was closed
+     */
+    public void pinForGood() throws IOException {
+        synchronized (this) {
+            if (pinnedForGood) {
+                return;
+            }
+            acquire();
+            pinnedForGood = true;
+        }
+    }
+
+    /** Whether {@link #pinForGood()} was called. */
+    public boolean isPinnedForGood() {
+        return pinnedForGood;
+    }
+
+    /**
      * Unlinks the file: its name disappears at once; its data stays readable and writable through
-     * every handle on it until the last of them is closed. With an unlinked-file pool the file is
-     * moved there (so that suspended handles can still reopen it); without one, every handle on the
-     * file is restored and is never suspended again.
+     * every handle on it, suspended or not, until the last of them is closed. With an unlinked-file
+     * pool the file is moved there (no descriptor is needed); otherwise (or when the pool is on
+     * another filesystem) the tracker keeps one descriptor of its own on the file, its anchor,
+     * through which every handle is reopened, and closes it with the last handle.
      *
      * @throws NoSuchFileException the file was already unlinked (through any handle on it)
-     * @throws IOException the file could not be moved or removed (e.g. the pool is on another
-     *     filesystem); nothing changed
+     * @throws TooManyOpenFilesException no room for the anchor while some handles on the file are
+     *     suspended (every descriptor under the capacity is held); nothing changed
+     * @throws IOException the name no longer leads to the file, or could not be removed; nothing
+     *     changed
      * @throws IllegalStateException the handle was closed
      */
     public void unlink() throws IOException {
@@ -261,11 +291,13 @@ public final class FsHandle {
             long s = state;
             int phase = phase(s);
             if (phase == OPEN) {
-                if ((s & PINS_MASK) != 0) {
+                long forGood = pinnedForGood ? PIN : 0;
+                if ((s & PINS_MASK) != forGood) {
                     throw new IllegalStateException(
-                            "close() while in use (" + (s & PINS_MASK) + " acquisition(s) not released): " + openedPath);
+                            "close() while in use (" + ((s & PINS_MASK) - forGood) + " acquisition(s) not released): "
+                                    + openedPath);
                 }
-                if (STATE.compareAndSet(this, s, withPhase(s, BUSY))) {
+                if (STATE.compareAndSet(this, s, withPhase(s - forGood, BUSY))) {
                     closeOwned(s, true);
                     return;
                 }
@@ -297,6 +329,7 @@ public final class FsHandle {
             }
             if (STATE.compareAndSet(this, s, withPhase(s - PIN, CLOSED))) {
                 fd = -1;
+                pinnedForGood = false;
                 tracker.onClosed(this, true, s >>> USES_SHIFT);
                 return;
             }
@@ -460,6 +493,48 @@ public final class FsHandle {
     }
 
     /**
+     * The descriptor when open, else -1; a moment's view, read without a pin: the number may be
+     * closed (and reused for another file) right after. For reopening the file through
+     * {@code /proc/self/fd}, where the result's identity is checked.
+     */
+    int fdIfOpen() {
+        int n = fd;
+        return phase(state) == OPEN ? n : -1;
+    }
+
+    /**
+     * Why an open handle's descriptor cannot be suspended for a while, for the stats and for
+     * {@link FdTracker}'s decision to wait: {@link TrackerStats#escaped()}, {@code locked},
+     * {@code deleted}; 0 when it is not held for a lasting reason (idle, or in use now).
+     */
+    int heldFor() {
+        long s = state;
+        if (phase(s) != OPEN) {
+            return 0;
+        }
+        long pins = s & PINS_MASK;
+        if (pinnedForGood) {
+            return pins == PIN ? HELD_ESCAPED : 0;
+        }
+        if (pins != 0) {
+            return 0;
+        }
+        Inode i = inode;
+        return i.locked() ? HELD_LOCKED : i.keepOpen() ? HELD_DELETED : 0;
+    }
+
+    static final int HELD_ESCAPED = 1;
+    static final int HELD_LOCKED = 2;
+    static final int HELD_DELETED = 3;
+
+    /** Whether it is in use now: pinned beyond its pin for good, or being suspended, restored or closed. */
+    boolean inUse() {
+        long s = state;
+        int phase = phase(s);
+        return phase == BUSY || (phase == OPEN && (s & PINS_MASK) > (pinnedForGood ? PIN : 0));
+    }
+
+    /**
      * Makes an open handle a suspension candidate again (it left the queue when its file was
      * marked keepOpen, and that was withdrawn). Does nothing if it is queued, busy or not open.
      */
@@ -538,8 +613,8 @@ public final class FsHandle {
     /** The path to reopen from, after checking it still leads to this file; null to refuse. */
     private String suspendableLocation() {
         Inode inode = this.inode;
-        if (inode.keepOpen) {
-            return null;
+        if (inode.suspensionBlocked()) {
+            return null; // kept open, or locked
         }
         String location = inode.location;
         Stat st = tracker.calls.statOrNull(location);
@@ -548,8 +623,11 @@ public final class FsHandle {
         }
         try {
             if (tracker.calls.fstat(fd, location).nlink() == 0) {
-                // Deleted while open: nothing could ever reopen it.
-                tracker.registry().keepOpen(inode);
+                // Deleted while open behind the tracker's back (another process): nothing could
+                // reopen it by a name. (The program's own deletes are announced, and anchored.)
+                if (!inode.changing() && !inode.unlinked()) {
+                    tracker.registry().keepOpen(inode);
+                }
                 return null;
             }
         } catch (IOException e) {
@@ -571,7 +649,7 @@ public final class FsHandle {
         // Queued after the phase change, and only while still open, so that neither a close nor an
         // unlink that withdraws keepOpen (and requeues the handle itself) can be missed. A handle
         // whose file must stay open leaves the queue until then.
-        if (!inode.keepOpen) {
+        if (!inode.suspensionBlocked()) {
             requeueIfOpen();
         }
     }
@@ -609,29 +687,50 @@ public final class FsHandle {
     private int reopen() throws IOException {
         for (int attempt = 0;; attempt++) {
             String location = inode.location;
+            FileChangedException changed;
             int nfd;
             try {
                 nfd = tracker.openWithRetry(location, reopenFlags, 0);
             } catch (NoSuchFileException e) {
-                if (attempt == 0 && !location.equals(inode.location)) {
-                    continue; // unlinked into the pool meanwhile: try its new name
-                }
-                throw new FileChangedException(location + ": the file was deleted or renamed while its descriptor"
-                        + " was suspended; the handle cannot be restored");
+                nfd = -1;
             }
-            try {
-                Stat st = tracker.calls.fstat(nfd, location);
-                if (!inode.isFile(st)) {
-                    throw new FileChangedException(location + ": the file was replaced while its descriptor was"
+            if (nfd >= 0) {
+                try {
+                    Stat st = tracker.calls.fstat(nfd, location);
+                    if (inode.isFile(st)) {
+                        tracker.calls.seek(nfd, offset, location);
+                        return nfd;
+                    }
+                    changed = new FileChangedException(location + ": the file was replaced while its descriptor was"
                             + " suspended (expected device:inode " + inode.identity() + ", found " + st.key()
                             + "); the handle cannot be restored");
+                } catch (IOException | RuntimeException e) {
+                    closeQuietly(nfd);
+                    throw e;
                 }
-                tracker.calls.seek(nfd, offset, location);
-                return nfd;
-            } catch (IOException | RuntimeException e) {
                 closeQuietly(nfd);
-                throw e;
+            } else {
+                changed = new FileChangedException(location + ": the file was deleted or renamed while its descriptor"
+                        + " was suspended; the handle cannot be restored");
             }
+            // The program may be renaming or deleting the file right now (its name already gone,
+            // the tracker not yet told where it went): wait for that, then look again.
+            if (attempt < 2 && tracker.registry().awaitNameChange(inode, location)) {
+                continue;
+            }
+            // Renamed or deleted behind the tracker's back while another descriptor of the file is
+            // open: reopen it through that one.
+            int sibling = tracker.registry().reopenThroughSibling(this, reopenFlags);
+            if (sibling >= 0) {
+                try {
+                    tracker.calls.seek(sibling, offset, location);
+                    return sibling;
+                } catch (IOException | RuntimeException e) {
+                    closeQuietly(sibling);
+                    throw e;
+                }
+            }
+            throw changed;
         }
     }
 
@@ -649,6 +748,7 @@ public final class FsHandle {
             }
             fd = -1;
         }
+        pinnedForGood = false;
         state = withPhase(s, CLOSED);
         try {
             tracker.onClosed(this, wasOpen, s >>> USES_SHIFT);

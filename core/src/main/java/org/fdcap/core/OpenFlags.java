@@ -28,6 +28,8 @@ public final class OpenFlags {
     public static final int O_APPEND = 0x400;
     public static final int O_NOFOLLOW = isArm() ? 0x8000 : 0x20000;
     public static final int O_CLOEXEC = 0x80000;
+    /** A reference to a file that is not opened for I/O (Linux 2.6.39+); reopened through /proc/self/fd. */
+    public static final int O_PATH = 0x200000;
     /** {@code O_SYNC} includes {@code O_DSYNC} on Linux. */
     public static final int O_SYNC = 0x101000;
     public static final int O_DSYNC = 0x1000;

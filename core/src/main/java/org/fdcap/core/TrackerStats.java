@@ -9,11 +9,19 @@ package org.fdcap.core;
  * @param misses acquisitions that found the handle suspended and restored it (or tried to)
  * @param suspensions descriptors closed to make room
  * @param errors failed restores and failed suspensions (a refused suspension is not an error)
- * @param overshoots adoptions accepted over the capacity because nothing could be suspended
+ * @param overshoots adoptions accepted over the capacity because nothing could be suspended (only
+ *     {@link FdTracker#adopt(int, java.nio.file.Path, int, FdBinding)} without a reserved slot can)
  * @param open suspendable handles holding a descriptor now
  * @param suspended suspendable handles whose descriptor is closed now
  * @param pinned handles in use (at least one {@code acquire} not yet released) now
  * @param unsuspendable unsuspendable descriptors tracked now
+ * @param escaped open handles pinned for good ({@link FsHandle#pinForGood()}: the number escaped
+ *     into a stream or native code) now
+ * @param locked open handles of files the process holds a lock on ({@link FdTracker#lockTaken}), not
+ *     in use, now
+ * @param deleted open handles of files deleted behind the tracker's back, kept open (nothing could
+ *     reopen them), not in use, now
+ * @param anchors descriptors the tracker keeps on deleted files for their handles (one per file), now
  */
 public record TrackerStats(
         int capacity,
@@ -25,17 +33,31 @@ public record TrackerStats(
         int open,
         int suspended,
         int pinned,
-        int unsuspendable) {
+        int unsuspendable,
+        int escaped,
+        int locked,
+        int deleted,
+        int anchors) {
 
-    /** Descriptors counted against the capacity: open handles plus unsuspendable descriptors. */
+    /**
+     * Descriptors held open for a lasting reason now: {@code escaped + locked + deleted + anchors}.
+     * An open that needs room waits for descriptors in use, never for these.
+     */
+    public int held() {
+        return escaped + locked + deleted + anchors;
+    }
+
+    /** Descriptors counted against the capacity: open handles, unsuspendable descriptors and anchors. */
     public int active() {
-        return open + unsuspendable;
+        return open + unsuspendable + anchors;
     }
 
     @Override
     public String toString() {
         return "capacity=" + capacity + " active=" + active() + " (open=" + open + " unsuspendable=" + unsuspendable
-                + ") suspended=" + suspended + " pinned=" + pinned + " uses=" + uses + " misses=" + misses
+                + " anchors=" + anchors + ") suspended=" + suspended + " pinned=" + pinned + " held=" + held()
+                + " (escaped=" + escaped + " locked=" + locked + " deleted=" + deleted + " + the anchors) uses=" + uses
+                + " misses=" + misses
                 + " suspensions=" + suspensions + " errors=" + errors + " overshoots=" + overshoots;
     }
 }

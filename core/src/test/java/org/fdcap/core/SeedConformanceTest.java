@@ -340,12 +340,13 @@ class SeedConformanceTest {
 
         h0.unlink();
         assertFalse(Files.exists(file), "the name is gone at once");
-        assertTrue(Files.exists(pool.resolve("0")), "the first pool name is 0");
+        Path first = pool.resolve(UnlinkedFilePool.PREFIX + "0");
+        assertTrue(Files.exists(first), "the first pool name ends in 0");
 
         int fd0 = h0.acquire();
         assertTrue(fd0 >= 0);
         assertTrue(h1.isSuspended(), "restoring h0 suspends h1");
-        assertEquals(pool.resolve("0").toString(), h1.location(), "both handles reopen from the pool");
+        assertEquals(first.toString(), h1.location(), "both handles reopen from the pool");
 
         assertThrows(TooManyOpenFilesException.class, h1::acquire, "capacity 1 and the only open handle is pinned");
         assertTrue(h1.isSuspended());
@@ -359,14 +360,15 @@ class SeedConformanceTest {
         FsHandle fresh = tracker.open(file, FLAGS, MODE);
         assertTrue(h1.isSuspended());
         fresh.unlink();
-        assertTrue(Files.exists(pool.resolve("1")), "pool names come from a counter");
+        Path second = pool.resolve(UnlinkedFilePool.PREFIX + "1");
+        assertTrue(Files.exists(second), "pool names come from a counter");
 
         h0.close();
         h1.close();
         fresh.close();
         assertFalse(Files.exists(file));
-        assertFalse(Files.exists(pool.resolve("0")));
-        assertFalse(Files.exists(pool.resolve("1")));
+        assertFalse(Files.exists(first));
+        assertFalse(Files.exists(second));
         assertTrue(tracker.destroy().isEmpty());
         assertDirectoryEmpty(dir);
     }
