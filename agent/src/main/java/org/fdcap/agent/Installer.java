@@ -278,8 +278,9 @@ public final class Installer {
                 FileChannel cb = FileChannel.open(b, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             FileDescriptor fa = ra.getFD();
             FileDescriptor fb = JdkAccess.fdOfChannel(cb);
-            files.rafOpened(ra, fa, a.toString(), 2);
-            files.channelOpened(fb, b.toString(), null, true, true);
+            files.notOpened(files.opening(a.toString(), false));
+            files.rafOpened(ra, fa, a.toString(), 2, files.opening(a.toString(), false));
+            files.channelOpened(cb, b.toString(), files.opening(b.toString(), true));
             for (int i = 0; i < 4; i++) {
                 files.makeRoom(2); // both suspended: the enters below restore them
                 Object t = files.enter(fa);
@@ -295,8 +296,22 @@ public final class Installer {
             }
             files.makeRoom(1);
             files.outOfDescriptors(new IOException("warm-up"));
-            files.nameChanging(b.toString());
-            files.locked(fb);
+            Path c = dir.resolve("c");
+            Object rename = files.beforeRename(b.toString(), c.toString());
+            Files.move(b, c);
+            files.nameChanged(rename);
+            Object remove = files.beforeRemove(c.toString());
+            Files.delete(c);
+            files.nameChanged(remove);
+            for (int i = 0; i < 2; i++) {
+                files.makeRoom(2); // suspended: restored through the anchor
+                files.exit(files.enter(fb));
+            }
+            Object hold = files.lockStarting(fb);
+            try (java.nio.channels.FileLock lock = cb.lock()) {
+                files.lockDone(hold, lock);
+                files.unlocked(lock);
+            }
             files.escaped(fb);
             files.sharedWithStream(fb);
             files.exitClose(files.enterClose(fa));

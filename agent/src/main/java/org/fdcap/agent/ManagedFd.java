@@ -24,7 +24,7 @@ import org.fdcap.core.FsHandle;
 final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding {
     /** Set once by the first close (or by reclaim after GC): the handle is on its way out. */
     private static final int CLOSING = 1;
-    /** Pinned for good (the descriptor escaped, or the file is locked). */
+    /** Pinned for good (the descriptor escaped into a stream, or through getFD() with fdcap.getfd=pin). */
     private static final int PINNED_FOR_GOOD = 1 << 1;
     /** The JDK closed the descriptor itself; the handle only waits to be forgotten. */
     private static final int CLOSED_BEHIND = 1 << 2;
@@ -288,11 +288,11 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
         }
     }
 
-    /** Pins for the rest of the handle's life: it is never suspended again. */
+    /** Pins for the rest of the handle's life: it is never suspended again ({@link FsHandle#pinForGood()}). */
     void pinForGood() {
         if (handle != null && !has(CLOSING) && set(PINNED_FOR_GOOD)) {
             try {
-                handle.acquire();
+                handle.pinForGood();
             } catch (IOException | IllegalStateException e) {
                 clear(PINNED_FOR_GOOD);
             }

@@ -14,8 +14,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fdcap.agent.bootstrap.FdBridge;
 import org.fdcap.agent.ops.LeakLog;
+import java.io.FileNotFoundException;
+import java.nio.file.FileSystemException;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.FsHandle;
+import org.fdcap.core.LockHold;
+import org.fdcap.core.NameChange;
+import org.fdcap.core.TooManyOpenFilesException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +30,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Rules it implements: a descriptor is managed when a {@code RandomAccessFile} or
  * {@code FileChannel.open} opens a regular file that the include/exclude globs allow (never the
- * agent jar); a channel from {@code getChannel()} shares its file's handle; an operation pins
- * (restoring first) and unpins; close restores, lets the JDK close, and untracks; a descriptor
- * that escapes through {@code getFD()} or whose file is locked is pinned for good; a descriptor
- * object collected without close gives its slot back (the JDK's own cleanup closes the number).
+ * agent jar), room for it being made before the JDK opens it; a channel from {@code getChannel()}
+ * shares its file's handle; an operation pins (restoring first) and unpins; close restores, lets
+ * the JDK close, and untracks; a descriptor that escapes into a stream (or through
+ * {@code getFD()} with {@code fdcap.getfd=pin}) is pinned for good; while a lock is held on a
+ * file none of its descriptors is suspended; the program's deletes and renames are announced to
+ * the tracker, which follows them; a descriptor object collected without close gives its slot
+ * back (the JDK's own cleanup closes the number).
  */
 final class ManagedFiles implements FdBridge.Hooks {
     private static final Logger LOG = LoggerFactory.getLogger(ManagedFiles.class);
@@ -54,8 +62,19 @@ final class ManagedFiles implements FdBridge.Hooks {
     private final String agentJar;
     private final ManagedTable managed = new ManagedTable();
     private final ReferenceQueue<FileDescriptor> collected = new ReferenceQueue<>();
-    /** Files (dev, ino) locked by this process: none of their descriptors is suspended again. */
-    private final Set<Long> lockedInodes = ConcurrentHashMap.newKeySet();
+    /**
+     * The locks taken through FileChannel.lock/tryLock and not released yet, by FileLock (whose
+     * equals is identity), each with the tracker's hold on its file. Weakly: a lock whose channel
+     * was collected without close ends its hold when the reaper sees it collected.
+     */
+    private final Map<Object, HeldLock> locks = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+    private final ReferenceQueue<Object> collectedLocks = new ReferenceQueue<>();
+    /**
+     * Attach mode: files (ManagedFd's digest of dev, ino) locked by this process before the agent
+     * started, from /proc/locks: their descriptors are held open for good when adopted (the release
+     * of a lock taken before cannot be seen).
+     */
+    private final Set<Long> lockedBefore = ConcurrentHashMap.newKeySet();
     /** Records opening stacks and reports leaks ({@code fdcap.leaks=true}); null when off. */
     private final LeakLog leaks;
     /** Where each managed file was opened, kept only when {@link #leaks} is on (not in ManagedFd: its size). */
@@ -82,7 +101,7 @@ final class ManagedFiles implements FdBridge.Hooks {
         if (preexisting != null) {
             for (String devIno : preexisting.lockedByThisProcess()) {
                 int colon = devIno.indexOf(':');
-                lockedInodes.add(inodeKey(Long.parseLong(devIno.substring(0, colon)),
+                lockedBefore.add(inodeKey(Long.parseLong(devIno.substring(0, colon)),
                         Long.parseLong(devIno.substring(colon + 1))));
             }
         }
@@ -99,16 +118,47 @@ final class ManagedFiles implements FdBridge.Hooks {
     // ---- opens ----
 
     @Override
-    public void rafOpened(RandomAccessFile raf, FileDescriptor fdo, String name, int mode) {
-        register(fdo, name, true, NativeCalls.randomAccessFileFlags(mode));
+    public Object opening(String name, boolean channel) throws IOException {
+        if (IN_TRACKER.get()[0] != OUTSIDE) {
+            return null; // the tracker's own work on this thread: left alone, as register does
+        }
+        File file = new File(name).getAbsoluteFile();
+        String absolute = file.getPath();
+        if (absolute.equals(agentJar) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
+            return null;
+        }
+        try {
+            return tracker.reserveSlot();
+        } catch (TooManyOpenFilesException e) {
+            // What the JDK itself says when the OS refuses the open (EMFILE).
+            if (channel) {
+                throw new FileSystemException(name, null, "Too many open files");
+            }
+            FileNotFoundException f = new FileNotFoundException(name + " (Too many open files)");
+            f.initCause(e);
+            throw f;
+        } catch (IllegalStateException destroyed) {
+            return null;
+        }
     }
 
     @Override
-    public void channelOpened(FileDescriptor fdo, String path, Object parent, boolean readable, boolean writable) {
-        // With a parent, the channel belongs to a stream: a RandomAccessFile's descriptor is
-        // already managed (shared handle); a FileInputStream/FileOutputStream's never is.
-        if (parent == null) {
-            register(fdo, path, false, -1);
+    public void notOpened(Object slot) {
+        ((FdTracker.Slot) slot).release();
+    }
+
+    @Override
+    public void rafOpened(RandomAccessFile raf, FileDescriptor fdo, String name, int mode, Object slot) {
+        if (register(fdo, name, true, NativeCalls.randomAccessFileFlags(mode), (FdTracker.Slot) slot) == null) {
+            notOpened(slot);
+        }
+    }
+
+    @Override
+    public void channelOpened(Object channel, String path, Object slot) {
+        FileDescriptor fdo = JdkAccess.fdOfChannel(channel);
+        if (fdo == null || register(fdo, path, false, -1, (FdTracker.Slot) slot) == null) {
+            notOpened(slot);
         }
     }
 
@@ -116,8 +166,10 @@ final class ManagedFiles implements FdBridge.Hooks {
      * Manages {@code fdo} when it should be; returns what is now managed, or null.
      *
      * @param flags the flags it was opened with, or -1 to read them from the descriptor
+     * @param slot the room reserved for it before the open, or null (attach: adopted on first use)
      */
-    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable, int flags) {
+    private ManagedFd register(FileDescriptor fdo, String name, boolean ownsCleanable, int flags,
+            FdTracker.Slot slot) {
         if (name == null || managed.get(fdo) != null) {
             return null;
         }
@@ -127,10 +179,8 @@ final class ManagedFiles implements FdBridge.Hooks {
         }
         try {
             File file = new File(name).getAbsoluteFile();
-            // Usually file.getPath() is the very String the JDK object keeps: share it.
-            Path path = ProgramPath.of(file.getPath(), file.toPath());
-            String absolute = path.toString();
-            if (absolute.equals(agentJar) || !filter.test(path)) {
+            String absolute = file.getPath();
+            if (absolute.equals(agentJar) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
                 return null;
             }
             int[] inTracker = IN_TRACKER.get();
@@ -149,17 +199,22 @@ final class ManagedFiles implements FdBridge.Hooks {
                 if (leaks != null) {
                     openedAt.put(m, leaks.openedHere());
                 }
-                m.handle = tracker.adopt(fd, path, info.flags, m);
+                FdTracker.Slot room = slot;
+                slot = null; // used up by adopt, whatever happens
+                m.handle = tracker.adopt(fd, absolute, info.flags, m, room);
             } finally {
                 inTracker[0] = OUTSIDE;
             }
             managed.add(m);
-            if (!lockedInodes.isEmpty() && lockedInodes.contains(inodeKey(info.dev, info.ino))) {
-                m.pinForGood();
+            if (!lockedBefore.isEmpty() && lockedBefore.contains(inodeKey(info.dev, info.ino))) {
+                tracker.lockTaken(fd, absolute); // never released: that lock's release cannot be seen
             }
             return m;
         } catch (IOException | RuntimeException e) {
             LOG.debug("not managing {}: {}", name, e.toString());
+            if (slot != null) {
+                slot.release();
+            }
             return null;
         }
     }
@@ -210,7 +265,7 @@ final class ManagedFiles implements FdBridge.Hooks {
             } finally {
                 inTracker[0] = OUTSIDE;
             }
-            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable, -1);
+            m = owner == null ? null : register(fdo, owner.path, owner.ownsCleanable, -1, null);
             if (m == null && JdkAccess.get(fdo) >= 0) {
                 managed.add(new ManagedFd(fdo, collected));
             }
@@ -324,18 +379,6 @@ final class ManagedFiles implements FdBridge.Hooks {
         ManagedFd m = (ManagedFd) token;
         managed.remove(m);
         forget(m, m.closePinned());
-        locksDropped(m);
-    }
-
-    /**
-     * Closing any descriptor of a file drops every POSIX lock the process holds on it, so the
-     * file's descriptors may be suspended again. Without this, the entry would outlive the file,
-     * and a new file given the same inode number would have its descriptors pinned for good.
-     */
-    private void locksDropped(ManagedFd m) {
-        if (!lockedInodes.isEmpty()) {
-            lockedInodes.remove(m.fileKey());
-        }
     }
 
     /** The tracker forgets {@code m}; {@code pinned}: the caller holds a pin on it. */
@@ -385,21 +428,74 @@ final class ManagedFiles implements FdBridge.Hooks {
         }
     }
 
-    /** Called with the descriptor pinned (when managed): its number cannot change meanwhile. */
+    // ---- locks ----
+
+    /**
+     * Called with the descriptor pinned (when managed): its number cannot change meanwhile. The
+     * descriptor may be one the agent does not manage (a stream's channel): the lock holds the
+     * managed descriptors of its file open all the same.
+     */
     @Override
-    public void locked(FileDescriptor fdo) {
-        long[] id = NativeCalls.identity(JdkAccess.get(fdo));
-        if (id == null) {
+    public Object lockStarting(FileDescriptor fdo) {
+        int fd = JdkAccess.get(fdo);
+        if (fd < 0) {
+            return null;
+        }
+        try {
+            return tracker.lockTaken(fd, pathOf(fdo));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("lock on descriptor {} not followed: {}", fd, e.toString());
+            return null;
+        }
+    }
+
+    @Override
+    public void lockDone(Object hold, Object lock) {
+        if (hold == null) {
             return;
         }
-        if (lockedInodes.add(inodeKey(id[0], id[1]))) {
-            pinFile(id);
-        } else {
-            ManagedFd m = managed.get(fdo);
-            if (m != null) {
-                m.pinForGood();
+        LockHold h = (LockHold) hold;
+        if (lock == null) {
+            h.release(); // tryLock found it taken, or the attempt failed
+            return;
+        }
+        synchronized (locks) {
+            HeldLock previous = locks.put(lock, new HeldLock(lock, collectedLocks, h));
+            if (previous != null) {
+                previous.hold.release();
             }
         }
+    }
+
+    @Override
+    public void unlocked(Object lock) {
+        HeldLock held = locks.remove(lock);
+        if (held != null) {
+            held.hold.release();
+        }
+    }
+
+    /** A lock not released yet, with the tracker's hold on its file; a weak reference to the FileLock. */
+    private static final class HeldLock extends java.lang.ref.WeakReference<Object> {
+        final LockHold hold;
+
+        HeldLock(Object lock, ReferenceQueue<Object> queue, LockHold hold) {
+            super(lock, queue);
+            this.hold = hold;
+        }
+    }
+
+    /** Ends the holds of locks collected without being released (their channel was dropped unclosed). */
+    private void expungeCollectedLocks() {
+        java.lang.ref.Reference<?> r;
+        while ((r = collectedLocks.poll()) != null) {
+            ((HeldLock) r).hold.release();
+        }
+    }
+
+    private String pathOf(FileDescriptor fdo) {
+        ManagedFd m = managed.get(fdo);
+        return m != null ? m.path() : "(a descriptor fdcap does not manage)";
     }
 
     @Override
@@ -408,25 +504,41 @@ final class ManagedFiles implements FdBridge.Hooks {
         return m != null && m.isSuspended() && !m.isClosing() && !m.isClosedBehind();
     }
 
+    // ---- names ----
+
     @Override
-    public void nameChanging(String path) {
+    public Object beforeRemove(String path) throws IOException {
         if (managed.isEmpty()) {
-            return;
+            return null;
         }
-        long[] id = NativeCalls.identity(new File(path).getAbsolutePath());
-        if (id == null) {
-            return;
+        try {
+            return tracker.beforeRemove(path);
+        } catch (TooManyOpenFilesException e) {
+            throw new FileSystemException(path, null, "Too many open files: no room to keep the file for its"
+                    + " descriptors, which fdcap has suspended; not deleted");
+        } catch (IllegalStateException destroyed) {
+            return null;
         }
-        pinFile(id);
     }
 
-    /** Pins for good every managed descriptor of the file {@code id} ({dev, ino}). */
-    private void pinFile(long[] id) {
-        managed.forEach(m -> {
-            if (m.isFile(id[0], id[1])) {
-                m.pinForGood();
-            }
-        });
+    @Override
+    public Object beforeRename(String from, String to) throws IOException {
+        if (managed.isEmpty()) {
+            return null;
+        }
+        try {
+            return tracker.beforeRename(from, to);
+        } catch (TooManyOpenFilesException e) {
+            throw new FileSystemException(from, to, "Too many open files: no room to keep the file replaced for its"
+                    + " descriptors, which fdcap has suspended; not renamed");
+        } catch (IllegalStateException destroyed) {
+            return null;
+        }
+    }
+
+    @Override
+    public void nameChanged(Object token) {
+        ((NameChange) token).done();
     }
 
     @Override
@@ -465,6 +577,7 @@ final class ManagedFiles implements FdBridge.Hooks {
      * registered for the current number); a suspended one has nothing to close.
      */
     void expungeCollected() {
+        expungeCollectedLocks();
         ManagedFd m;
         while ((m = (ManagedFd) collected.poll()) != null) {
             reclaim(m);
@@ -482,7 +595,7 @@ final class ManagedFiles implements FdBridge.Hooks {
 
     private void reclaim(ManagedFd m) {
         managed.remove(m);
-        locksDropped(m);
+        expungeCollectedLocks();
         if (m.handle == null || !m.startClosing()) {
             return;
         }
@@ -517,7 +630,7 @@ final class ManagedFiles implements FdBridge.Hooks {
         return id != null && m.isFile(id[0], id[1]);
     }
 
-    /** The key of a file in {@link #lockedInodes}: ManagedFd's digest of its identity. */
+    /** The key of a file in {@link #lockedBefore}: ManagedFd's digest of its identity. */
     private static long inodeKey(long dev, long ino) {
         return ManagedFd.fileKey(dev, ino);
     }

@@ -604,7 +604,7 @@ public final class FdTracker implements AutoCloseable {
         List<FsHandle> queued = new ArrayList<>();
         queue.forEach(queued::add);
         for (FsHandle h : queued) {
-            sb.append("\n    ").append(h.location()).append(h.pins() > 0 ? " [open, pinned]" : " [open]");
+            sb.append("\n    ").append(h.describe());
         }
         Set<FsHandle> inQueue = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         inQueue.addAll(queued);
@@ -614,11 +614,10 @@ public final class FdTracker implements AutoCloseable {
                 others.add(h);
             }
         });
-        others.sort(Comparator.comparing(FsHandle::location));
+        others.sort(Comparator.comparing(FsHandle::path));
         sb.append("\n  other handles:");
         for (FsHandle h : others) {
-            sb.append("\n    ").append(h.location()).append(" [").append(h.stateName())
-                    .append(h.pins() > 0 ? ", pinned" : "").append(']');
+            sb.append("\n    ").append(h.describe());
         }
         sb.append("\n  unsuspendable descriptors:");
         synchronized (unsuspendables) {

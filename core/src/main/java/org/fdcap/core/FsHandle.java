@@ -487,6 +487,31 @@ public final class FsHandle {
         return phaseName(phase(state));
     }
 
+    /**
+     * One line for {@link FdTracker#describe()}: the path it was opened with (and where it is
+     * reopened from, when that changed), its state, and why it is held open, if it is:
+     * {@code /data/f1 [open, locked]}, {@code /data/tmp3 (now /proc/self/fd/9) [suspended]}.
+     */
+    String describe() {
+        String at = inode.location;
+        StringBuilder sb = new StringBuilder(openedPath);
+        if (!at.equals(openedPath)) {
+            sb.append(" (now ").append(at).append(')');
+        }
+        sb.append(" [").append(stateName());
+        int held = heldFor();
+        if (held == HELD_ESCAPED) {
+            sb.append(", escaped");
+        } else if (held == HELD_LOCKED) {
+            sb.append(", locked");
+        } else if (held == HELD_DELETED) {
+            sb.append(", deleted, kept open");
+        } else if (pins() > 0) {
+            sb.append(", pinned");
+        }
+        return sb.append(']').toString();
+    }
+
     /** Whether the handle holds its descriptor and no transition is under way. */
     boolean isOpen() {
         return phase(state) == OPEN;

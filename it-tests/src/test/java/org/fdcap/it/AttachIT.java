@@ -57,7 +57,7 @@ class AttachIT {
         // f1 was locked before the attach: adopted, but never suspended (that would drop the lock).
         assertTrue(locks.stream().anyMatch(l -> l.matches(".* POSIX +ADVISORY +WRITE +" + pid + " +[0-9a-f]+:[0-9a-f]+:"
                 + lockedInode + " .*")), locks::toString);
-        assertTrue(status.out.contains("    " + dir.resolve("f1") + " [open, pinned]"), status::toString);
+        assertTrue(status.out.contains("    " + dir.resolve("f1") + " [open, locked]"), status::toString);
 
         assertEquals(1, again.exit, again::toString);
         assertTrue(again.err.startsWith("fdcap: JVM " + pid + " already runs the fdcap agent"), again::toString);

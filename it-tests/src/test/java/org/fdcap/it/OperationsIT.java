@@ -56,7 +56,7 @@ class OperationsIT {
         Path dir = ChildJvm.WORK.resolve("ops-status");
         assertEquals(0, files.exit, files::toString);
         assertTrue(files.out.contains("\n    " + dir.resolve("f0") + " ["), files::toString);
-        assertTrue(files.out.contains("\n    " + dir.resolve("f1") + " [open, pinned]"), files::toString); // locked
+        assertTrue(files.out.contains("\n    " + dir.resolve("f1") + " [open, locked]"), files::toString);
         assertTrue(files.out.contains(" [suspended]"), files::toString);
     }
 

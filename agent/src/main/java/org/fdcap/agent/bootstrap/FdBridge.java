@@ -35,14 +35,39 @@ public final class FdBridge {
         }
     }
 
+    /**
+     * What the enter advice of {@code File.delete}/{@code File.renameTo} returns when the change
+     * cannot be made safely (see {@link #beforeRemove}): the method is skipped and answers false,
+     * as it does for any other failure.
+     */
+    public static final Refused REFUSED = new Refused();
+
+    /** The type of {@link #REFUSED}, which the java.io name-change advice skips on. */
+    public static final class Refused {
+        private Refused() {
+        }
+    }
+
     private FdBridge() {
     }
 
     /** What the agent does at each instrumented point; implemented in the agent's class loader. */
     public interface Hooks {
-        void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode);
+        /**
+         * A file is about to be opened by name (RandomAccessFile, FileChannel): room is made for
+         * its descriptor first; returns what {@link #rafOpened}/{@link #channelOpened} take, or
+         * null when the file will not be managed.
+         *
+         * @throws IOException no room can be made: the open must fail as at the OS's limit
+         */
+        Object opening(String path, boolean channel) throws IOException;
 
-        void channelOpened(FileDescriptor fd, String path, Object parent, boolean readable, boolean writable);
+        /** The open of {@link #opening} failed or was not managed after all: the room goes back. */
+        void notOpened(Object slot);
+
+        void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode, Object slot);
+
+        void channelOpened(Object channel, String path, Object slot);
 
         Object enter(FileDescriptor fd) throws IOException;
 
@@ -66,11 +91,25 @@ public final class FdBridge {
 
         void sharedWithStream(FileDescriptor fd);
 
-        void locked(FileDescriptor fd);
+        /** A lock is about to be taken through {@code fd}: returns a hold for {@link #lockDone}. */
+        Object lockStarting(FileDescriptor fd);
+
+        /** The lock attempt ended: {@code lock} is the FileLock taken, or null (none, or it failed). */
+        void lockDone(Object hold, Object lock);
+
+        /** A FileLock was released or invalidated. */
+        void unlocked(Object lock);
 
         boolean isSuspended(FileDescriptor fd);
 
-        void nameChanging(String path);
+        /** The name {@code path} is about to be removed; a token for {@link #nameChanged}, or null. */
+        Object beforeRemove(String path) throws IOException;
+
+        /** {@code from} is about to be renamed to {@code to}; a token for {@link #nameChanged}, or null. */
+        Object beforeRename(String from, String to) throws IOException;
+
+        /** The delete or rename of the token is over, whether or not it happened. */
+        void nameChanged(Object token);
 
         boolean outOfDescriptors(Throwable failure);
     }
@@ -85,20 +124,54 @@ public final class FdBridge {
         return hooks != null;
     }
 
-    /** Exit of {@code RandomAccessFile.open(String, int)}: a descriptor was opened. */
-    public static void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode) {
+    /**
+     * Enter of {@code RandomAccessFile.open(String, int)} and {@code UnixChannelFactory.newFileChannel}:
+     * room for the descriptor is made before it is opened, so the cap holds at every moment.
+     *
+     * @return what the exit passes on (null when the file is not managed)
+     * @throws IOException no room can be made: the open fails as it would at the OS's limit
+     */
+    public static Object opening(String path) throws IOException {
         Hooks h = hooks;
-        if (h != null && fd != null) {
-            h.rafOpened(raf, fd, name, mode);
+        return h == null || path == null ? null : h.opening(path, false);
+    }
+
+    /** As {@link #opening(String)}, for {@code FileChannel.open} (whose failures are FileSystemExceptions). */
+    public static Object openingChannel(Object path) throws IOException {
+        Hooks h = hooks;
+        return h == null || path == null ? null : h.opening(path.toString(), true);
+    }
+
+    /** Exit of {@code RandomAccessFile.open(String, int)}: a descriptor was opened, or the open failed. */
+    public static void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode, Object slot,
+            Throwable thrown) {
+        if (slot == null) {
+            return;
+        }
+        Hooks h = hooks;
+        if (h == null) {
+            return;
+        }
+        if (thrown != null || fd == null) {
+            h.notOpened(slot);
+        } else {
+            h.rafOpened(raf, fd, name, mode, slot);
         }
     }
 
-    /** Exit of the {@code FileChannelImpl} constructor. */
-    public static void channelOpened(FileDescriptor fd, String path, Object parent, boolean readable,
-            boolean writable) {
+    /** Exit of {@code UnixChannelFactory.newFileChannel}: a channel was opened, or the open failed. */
+    public static void channelOpened(Object channel, Object path, Object slot, Throwable thrown) {
+        if (slot == null) {
+            return;
+        }
         Hooks h = hooks;
-        if (h != null && fd != null) {
-            h.channelOpened(fd, path, parent, readable, writable);
+        if (h == null) {
+            return;
+        }
+        if (thrown != null || channel == null) {
+            h.notOpened(slot);
+        } else {
+            h.channelOpened(channel, String.valueOf(path), slot);
         }
     }
 
@@ -172,11 +245,44 @@ public final class FdBridge {
         }
     }
 
-    /** A lock was taken on the file of {@code fd}: no descriptor of that file is suspended again. */
-    public static void locked(FileDescriptor fd) {
+    /**
+     * Enter of {@code FileChannelImpl.lock/tryLock}: restores and pins the channel's descriptor,
+     * and from now on no descriptor of the file is suspended (closing any would drop the lock the
+     * moment the kernel grants it). Returns the tokens for {@link #exitLock}.
+     */
+    public static Object[] enterLock(FileDescriptor fd) throws IOException {
         Hooks h = hooks;
-        if (h != null && fd != null) {
-            h.locked(fd);
+        if (h == null || fd == null) {
+            return null;
+        }
+        Object pin = h.enter(fd);
+        Object hold;
+        try {
+            hold = h.lockStarting(fd);
+        } catch (RuntimeException | Error e) {
+            h.exit(pin);
+            throw e;
+        }
+        return new Object[] {pin, hold};
+    }
+
+    /** Exit of {@code lock/tryLock}: {@code lock} is the FileLock taken, or null. */
+    public static void exitLock(Object[] tokens, Object lock) {
+        Hooks h = hooks;
+        if (h != null && tokens != null) {
+            try {
+                h.lockDone(tokens[1], lock);
+            } finally {
+                h.exit(tokens[0]);
+            }
+        }
+    }
+
+    /** Exit of {@code FileLockImpl.invalidate()}: the lock is released (or its channel closed). */
+    public static void unlocked(Object lock) {
+        Hooks h = hooks;
+        if (h != null && lock != null) {
+            h.unlocked(lock);
         }
     }
 
@@ -186,11 +292,48 @@ public final class FdBridge {
         return h != null && h.isSuspended(fd);
     }
 
-    /** A name is about to be deleted or replaced (or moved): its file's descriptors must stay open. */
-    public static void nameChanging(String path) {
+    /**
+     * The name {@code path} is about to be removed (deleted, or replaced by a copy over it): a
+     * managed file there stays reachable for its handles. Returns a token for
+     * {@link #nameChanged}; throws when that cannot be arranged (every descriptor under the cap
+     * is held and some of the file's descriptors are suspended): the removal must not happen.
+     */
+    public static Object beforeRemove(String path) throws IOException {
         Hooks h = hooks;
-        if (h != null && path != null) {
-            h.nameChanging(path);
+        return h == null || path == null ? null : h.beforeRemove(path);
+    }
+
+    /** {@code from} is about to be renamed to {@code to}: as {@link #beforeRemove} for both names. */
+    public static Object beforeRename(String from, String to) throws IOException {
+        Hooks h = hooks;
+        return h == null || from == null || to == null ? null : h.beforeRename(from, to);
+    }
+
+    /** For java.io, whose methods answer false rather than throw: {@link #REFUSED} instead of the exception. */
+    public static Object beforeRemoveOrRefuse(String path) {
+        try {
+            return beforeRemove(path);
+        } catch (IOException | RuntimeException e) {
+            return REFUSED;
+        }
+    }
+
+    /** For java.io: {@link #REFUSED} instead of the exception. */
+    public static Object beforeRenameOrRefuse(String from, String to) {
+        try {
+            return beforeRename(from, to);
+        } catch (IOException | RuntimeException e) {
+            return REFUSED;
+        }
+    }
+
+    /** After the delete or rename of {@code token}, however it ended. */
+    public static void nameChanged(Object token) {
+        if (token != null && token != REFUSED) {
+            Hooks h = hooks;
+            if (h != null) {
+                h.nameChanged(token);
+            }
         }
     }
 

@@ -8,20 +8,11 @@ import org.fdcap.agent.bootstrap.FdBridge;
 /**
  * Advice inlined into {@code sun.nio.ch.FileChannelImpl}, which backs {@code FileChannel.open},
  * {@code Files.newByteChannel/newInputStream/newOutputStream/...} and
- * {@code RandomAccessFile.getChannel()} (sharing the file's {@code FileDescriptor}).
+ * {@code RandomAccessFile.getChannel()} (sharing the file's {@code FileDescriptor}). Channels are
+ * registered where they are opened ({@link ChannelFactoryAdvice}).
  */
 public final class FileChannelImplAdvice {
     private FileChannelImplAdvice() {
-    }
-
-    /** The constructor (JDK 17: 6 parameters, JDK 25: 7): a channel exists. */
-    public static final class Open {
-        @Advice.OnMethodExit(suppress = Throwable.class)
-        static void exit(@Advice.FieldValue("fd") FileDescriptor fd, @Advice.FieldValue("path") String path,
-                @Advice.FieldValue("parent") Object parent, @Advice.FieldValue("readable") boolean readable,
-                @Advice.FieldValue("writable") boolean writable) {
-            FdBridge.channelOpened(fd, path, parent, readable, writable);
-        }
     }
 
     /** Every public method that uses the descriptor. */
@@ -67,26 +58,20 @@ public final class FileChannelImplAdvice {
 
     /**
      * {@code lock}/{@code tryLock}: closing any descriptor of a file drops every POSIX lock the
-     * process holds on it, so from the first attempt no descriptor of that file is suspended.
-     * Restored and pinned first: the file is identified by the descriptor's number, which only a
-     * pin keeps from being closed and given to another file by another thread meanwhile.
+     * process holds on it, so no descriptor of the file is suspended from the attempt until the
+     * lock is released ({@link FileLockImplAdvice}), or until the attempt fails. Restored and
+     * pinned first: the file is identified by the descriptor's number, which only a pin keeps from
+     * being closed and given to another file by another thread meanwhile.
      */
     public static final class Lock {
         @Advice.OnMethodEnter
-        static Object enter(@Advice.FieldValue("fd") FileDescriptor fd) throws IOException {
-            Object token = FdBridge.enter(fd);
-            try {
-                FdBridge.locked(fd);
-            } catch (RuntimeException | Error e) {
-                FdBridge.exit(token);
-                throw e;
-            }
-            return token;
+        static Object[] enter(@Advice.FieldValue("fd") FileDescriptor fd) throws IOException {
+            return FdBridge.enterLock(fd);
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
-        static void exit(@Advice.Enter Object token) {
-            FdBridge.exit(token);
+        static void exit(@Advice.Enter Object[] tokens, @Advice.Return Object lock) {
+            FdBridge.exitLock(tokens, lock);
         }
     }
 

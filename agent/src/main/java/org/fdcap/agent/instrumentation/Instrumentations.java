@@ -35,7 +35,8 @@ import org.fdcap.agent.bootstrap.FdBridge;
  * <table>
  *   <caption>instrumented JDK types</caption>
  *   <tr><th>type</th><th>methods</th><th>advice</th></tr>
- *   <tr><td>{@code java.io.RandomAccessFile}</td><td>private {@code open(String,int)}</td><td>register the descriptor</td></tr>
+ *   <tr><td>{@code java.io.RandomAccessFile}</td><td>private {@code open(String,int)}</td><td>make room
+ *       before, register the descriptor after</td></tr>
  *   <tr><td></td><td>every public non-native instance method but close/getFD/getChannel/seek</td><td>restore + pin / unpin</td></tr>
  *   <tr><td></td><td>{@code seek(long)}</td><td>suspended: move the saved offset, skip the body;
  *       else restore + pin / unpin</td></tr>
@@ -43,21 +44,28 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <tr><td></td><td>{@code close()}</td><td>restore + pin / forget</td></tr>
  *   <tr><td></td><td>{@code getFD()}</td><td>with {@code fdcap.getfd=pin}: pin for good (the object
  *       escapes); by default nothing: the object is followed (below)</td></tr>
- *   <tr><td>{@code sun.nio.ch.FileChannelImpl}</td><td>constructor</td><td>register (FileChannel.open) or share (getChannel)</td></tr>
+ *   <tr><td>{@code sun.nio.ch.FileChannelImpl}</td><td colspan="2">(registered where opened, below; a
+ *       channel from {@code getChannel()} shares its file's descriptor)</td></tr>
  *   <tr><td></td><td>every public instance method but the ones below, and (JDK 21+) the
  *       package-private {@code available()} and {@code isOther()}</td><td>restore + pin / unpin</td></tr>
  *   <tr><td></td><td>{@code transferTo}, {@code transferFrom}</td><td>the same for both channels</td></tr>
- *   <tr><td></td><td>{@code lock}, {@code tryLock}</td><td>never suspend the file again, then as above</td></tr>
+ *   <tr><td></td><td>{@code lock}, {@code tryLock}</td><td>no descriptor of the file suspended while
+ *       the lock is held, then as above</td></tr>
+ *   <tr><td>{@code sun.nio.ch.FileLockImpl}</td><td>{@code invalidate()} (release, channel close)</td><td>the
+ *       lock no longer holds the file's descriptors open</td></tr>
  *   <tr><td></td><td>{@code implCloseChannel()}</td><td>restore + pin / forget</td></tr>
  *   <tr><td>{@code java.io.FileDescriptor}</td><td>{@code valid()}</td><td>true while suspended</td></tr>
  *   <tr><td></td><td>{@code sync()} (JDK 21+)</td><td>restore + pin / unpin</td></tr>
- *   <tr><td>{@code java.io.UnixFileSystem}</td><td>{@code delete}, {@code rename}</td><td>keep the file's descriptors open</td></tr>
+ *   <tr><td>{@code java.io.UnixFileSystem}</td><td>{@code delete}, {@code rename}</td><td>follow the
+ *       rename; keep a removed file reachable (pool or anchor); refuse (false) when that cannot be</td></tr>
  *   <tr><td>{@code java.io.FileInputStream}, {@code FileOutputStream}</td><td>private {@code open}
  *       failing with EMFILE</td><td>suspend some, retry (not managed otherwise)</td></tr>
  *   <tr><td></td><td>constructor taking a {@code FileDescriptor}</td><td>pin that descriptor for good</td></tr>
- *   <tr><td>{@code sun.nio.fs.UnixChannelFactory}</td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
+ *   <tr><td>{@code sun.nio.fs.UnixChannelFactory}</td><td>static {@code newFileChannel(int, UnixPath, ...)}</td><td>make
+ *       room before, register the channel after</td></tr>
+ *   <tr><td></td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
  *   <tr><td>{@code sun.nio.fs.UnixFileSystemProvider}</td><td>{@code implDelete}, {@code move}, {@code copy}
- *       (its target)</td><td>the same</td></tr>
+ *       (its target)</td><td>as {@code java.io.UnixFileSystem}; refuse with an IOException</td></tr>
  * </table>
  *
  * <p>Public native methods cannot take advice; their call sites are rewritten by
@@ -69,8 +77,9 @@ public final class Instrumentations {
     static final String IO_FILE_SYSTEM = "java.io.UnixFileSystem";
     static final String NIO_FILE_SYSTEM_PROVIDER = "sun.nio.fs.UnixFileSystemProvider";
     static final String CHANNEL_FACTORY = "sun.nio.fs.UnixChannelFactory";
+    static final String FILE_LOCK_IMPL = "sun.nio.ch.FileLockImpl";
     /** How many types {@link #install} transforms. */
-    public static final int TYPES = 8;
+    public static final int TYPES = 9;
 
     private Instrumentations() {
     }
@@ -101,7 +110,6 @@ public final class Instrumentations {
                         .visit(Advice.to(RandomAccessFileAdvice.GetFd.class).on(named("getFD"))))
                 .type(named(FILE_CHANNEL_IMPL))
                 .transform((builder, type, loader, module, domain) -> builder
-                        .visit(Advice.to(FileChannelImplAdvice.Open.class).on(isConstructor()))
                         .visit(Advice.to(FileChannelImplAdvice.Use.class)
                                 .on(publicInstanceMethods().and(not(namedOneOf("setUninterruptible", "transferTo",
                                         "transferFrom", "lock", "tryLock")))
@@ -114,6 +122,9 @@ public final class Instrumentations {
                                 .on(namedOneOf("lock", "tryLock").and(takesArguments(3))))
                         .visit(Advice.to(FileChannelImplAdvice.Close.class)
                                 .on(named("implCloseChannel").and(takesNoArguments()))))
+                .type(named(FILE_LOCK_IMPL))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(FileLockImplAdvice.class).on(named("invalidate").and(takesNoArguments()))))
                 .type(named("java.io.FileDescriptor"))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(FileDescriptorAdvice.Valid.class).on(named("valid").and(takesNoArguments())))
@@ -142,7 +153,9 @@ public final class Instrumentations {
                 .type(named(CHANNEL_FACTORY))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class)
-                                .on(named("open").and(isStatic()).and(returns(FileDescriptor.class)))))
+                                .on(named("open").and(isStatic()).and(returns(FileDescriptor.class))))
+                        .visit(Advice.to(ChannelFactoryAdvice.class)
+                                .on(named("newFileChannel").and(isStatic()).and(takesArgument(0, int.class)))))
                 .makeRaw();
     }
 
@@ -151,7 +164,7 @@ public final class Instrumentations {
         return List.of(RandomAccessFileAdvice.Open.class, RandomAccessFileAdvice.Use.class,
                 RandomAccessFileAdvice.Seek.class,
                 RandomAccessFileAdvice.Close.class, RandomAccessFileAdvice.GetFd.class,
-                FileChannelImplAdvice.Open.class, FileChannelImplAdvice.Use.class,
+                ChannelFactoryAdvice.class, FileLockImplAdvice.class, FileChannelImplAdvice.Use.class,
                 FileChannelImplAdvice.TransferTo.class, FileChannelImplAdvice.TransferFrom.class,
                 FileChannelImplAdvice.Lock.class, FileChannelImplAdvice.Close.class,
                 FileDescriptorAdvice.Valid.class, FileDescriptorAdvice.Sync.class, FileSystemAdvice.IoDelete.class,

@@ -39,7 +39,8 @@ public final class JdkTypes implements ClassFileTransformer {
     /** The internal names of the instrumented types. */
     static final Set<String> NAMES = Set.of("java/io/RandomAccessFile", "sun/nio/ch/FileChannelImpl",
             "java/io/FileDescriptor", "java/io/UnixFileSystem", "sun/nio/fs/UnixFileSystemProvider",
-            "sun/nio/fs/UnixChannelFactory", "java/io/FileInputStream", "java/io/FileOutputStream");
+            "sun/nio/fs/UnixChannelFactory", "java/io/FileInputStream", "java/io/FileOutputStream",
+            "sun/nio/ch/FileLockImpl");
 
     private final Supplier<ClassFileTransformer> byteBuddyFactory;
     private final Map<String, Cached> cached;
@@ -89,7 +90,7 @@ public final class JdkTypes implements ClassFileTransformer {
         return new Class<?>[] {RandomAccessFile.class, Class.forName(Instrumentations.FILE_CHANNEL_IMPL),
             FileDescriptor.class, Class.forName(Instrumentations.IO_FILE_SYSTEM),
             Class.forName(Instrumentations.NIO_FILE_SYSTEM_PROVIDER), Class.forName(Instrumentations.CHANNEL_FACTORY),
-            FileInputStream.class, FileOutputStream.class};
+            FileInputStream.class, FileOutputStream.class, Class.forName(Instrumentations.FILE_LOCK_IMPL)};
     }
 
     /**

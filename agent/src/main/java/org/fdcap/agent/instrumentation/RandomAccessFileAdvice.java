@@ -14,12 +14,22 @@ public final class RandomAccessFileAdvice {
     private RandomAccessFileAdvice() {
     }
 
-    /** Private {@code open(String name, int mode)}: every constructor opens through it. */
+    /**
+     * Private {@code open(String name, int mode)}: every constructor opens through it. Room for the
+     * descriptor is made before the JDK opens it (the open fails as at the OS's limit when none
+     * can be); the descriptor is registered after.
+     */
     public static final class Open {
-        @Advice.OnMethodExit(suppress = Throwable.class)
+        @Advice.OnMethodEnter
+        static Object enter(@Advice.Argument(0) String name) throws IOException {
+            return FdBridge.opening(name);
+        }
+
+        @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         static void exit(@Advice.This RandomAccessFile self, @Advice.FieldValue("fd") FileDescriptor fd,
-                @Advice.Argument(0) String name, @Advice.Argument(1) int mode) {
-            FdBridge.rafOpened(self, fd, name, mode);
+                @Advice.Argument(0) String name, @Advice.Argument(1) int mode, @Advice.Enter Object slot,
+                @Advice.Thrown Throwable thrown) {
+            FdBridge.rafOpened(self, fd, name, mode, slot, thrown);
         }
     }
 

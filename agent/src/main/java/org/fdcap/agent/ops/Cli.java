@@ -23,7 +23,8 @@ import javax.management.remote.JMXServiceURL;
 public final class Cli {
     static final String MBEAN = "org.fdcap:type=Tracker";
     /** The attributes {@code status} prints, in order. */
-    static final String[] ATTRIBUTES = {"Capacity", "Open", "Suspended", "Pinned", "Unsuspendable", "Uses",
+    static final String[] ATTRIBUTES = {"Capacity", "Open", "Suspended", "Pinned", "Unsuspendable", "Held",
+            "Escaped", "Locked", "Deleted", "Anchors", "Uses",
             "Restores", "Suspensions", "Errors", "Overshoots"};
     /** How long the agent may take to start after an attach. */
     private static final long ATTACH_WAIT_MILLIS = 15_000;

@@ -36,6 +36,31 @@ final class TrackerBean implements TrackerMXBean {
     }
 
     @Override
+    public int getHeld() {
+        return tracker.stats().held();
+    }
+
+    @Override
+    public int getEscaped() {
+        return tracker.stats().escaped();
+    }
+
+    @Override
+    public int getLocked() {
+        return tracker.stats().locked();
+    }
+
+    @Override
+    public int getDeleted() {
+        return tracker.stats().deleted();
+    }
+
+    @Override
+    public int getAnchors() {
+        return tracker.stats().anchors();
+    }
+
+    @Override
     public long getUses() {
         return tracker.stats().uses();
     }

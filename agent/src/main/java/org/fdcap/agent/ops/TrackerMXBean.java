@@ -18,11 +18,30 @@ public interface TrackerMXBean {
     /** Managed files whose descriptor is closed now (to be restored on next use). */
     int getSuspended();
 
-    /** Managed files in use (inside a read, write, ...) or pinned for good (locked, getFD()) now. */
+    /** Managed files in use (inside a read, write, ...) or pinned for good (a stream built on getFD()) now. */
     int getPinned();
 
     /** Descriptors counted against the capacity that fdcap cannot suspend, now. */
     int getUnsuspendable();
+
+    /**
+     * Descriptors held open now for a lasting reason, not for the moment of an operation: the sum
+     * of {@link #getEscaped()}, {@link #getLocked()}, {@link #getDeleted()} and {@link #getAnchors()}.
+     * An open that needs room never waits for these.
+     */
+    int getHeld();
+
+    /** Managed files pinned for good now: their descriptor went into a stream (or getFD() with fdcap.getfd=pin). */
+    int getEscaped();
+
+    /** Managed files open now on files this process holds a lock on (closing any would drop the lock). */
+    int getLocked();
+
+    /** Managed files open now on files deleted by another process, kept open (nothing could reopen them). */
+    int getDeleted();
+
+    /** Descriptors fdcap keeps on files the program deleted or replaced while they were open, one per file. */
+    int getAnchors();
 
     /** Operations on managed files (each pins its file once). */
     long getUses();
@@ -36,7 +55,10 @@ public interface TrackerMXBean {
     /** Failed restores and failed suspensions (a suspension refused for a good reason is not an error). */
     long getErrors();
 
-    /** Times the cap had to be exceeded because every managed file was in use when one more opened. */
+    /**
+     * Times the cap was exceeded by an adoption with no room (the agent reserves room before each
+     * open, so this stays 0; kept for library trackers that adopt without).
+     */
     long getOvershoots();
 
     /** The last error counted in {@link #getErrors()}, or an empty string. */
