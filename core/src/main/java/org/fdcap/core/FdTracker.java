@@ -804,9 +804,10 @@ public final class FdTracker implements AutoCloseable {
             lastHeldLog = now;
             LOG.warn("Too many open files: every descriptor under the capacity of {} is held for a lasting reason"
                     + " ({} unsuspendable, {} escaped into streams or native code, {} on locked files, {} anchors of"
-                    + " deleted files, {} deleted files kept open); opens fail until one is closed or unlocked",
+                    + " deleted files, {} deleted files kept open); opens fail until one is closed or unlocked{}",
                     capacity, unsusp, held[FsHandle.HELD_ESCAPED], held[FsHandle.HELD_LOCKED], anchors.get(),
-                    held[FsHandle.HELD_DELETED]);
+                    held[FsHandle.HELD_DELETED], anchors.get() == 0 ? "" : "; an unlinked-file pool on the files'"
+                            + " filesystem (the agent's fdcap.unlinked.dir) keeps deleted files without a descriptor");
         }
         return false;
     }

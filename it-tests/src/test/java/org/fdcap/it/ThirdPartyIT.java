@@ -1,6 +1,7 @@
 package org.fdcap.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.fdcap.it.thirdparty.DerbyTables;
 import org.fdcap.it.thirdparty.H2SplitDatabases;
+import org.fdcap.it.thirdparty.LuceneReadersUnderMerges;
 import org.fdcap.it.thirdparty.LuceneSearch;
 import org.fdcap.it.thirdparty.ZipArchives;
 import org.junit.jupiter.api.Test;
@@ -44,12 +46,31 @@ class ThirdPartyIT {
         prove(H2SplitDatabases.class, 128, "4", "5000");
     }
 
+    /**
+     * Point-in-time readers kept on every commit while merges delete the segment files the older
+     * ones hold: hundreds of deleted files open at once, more than the cap. With the unlinked-file
+     * pool they cost no descriptor (without it each costs one, and they fill the cap).
+     */
+    @Test
+    void luceneReadersHoldSegmentFilesThatMergesDeleteKeptInTheUnlinkedFilePool() throws Exception {
+        Path pool = FaultsIT.fresh("LuceneReadersUnderMerges-pool");
+        Files.delete(pool);
+        proveWithAgentArgs(LuceneReadersUnderMerges.class, 256, "unlinked.dir=" + pool, "40", "100");
+        assertFalse(Files.exists(pool), "the pool is removed with its last file");
+    }
+
     private static void prove(Class<?> main, int limit, String... args) throws Exception {
+        proveWithAgentArgs(main, limit, null, args);
+    }
+
+    private static void proveWithAgentArgs(Class<?> main, int limit, String agentArgs, String... args)
+            throws Exception {
         String name = main.getSimpleName();
         ChildJvm.Result reference = child(main, name + "-reference", args).unlimited().timeout(300).run();
         assertEquals(0, reference.exit, reference::toString);
 
-        ChildJvm.Result capped = child(main, name + "-capped", args).limit(limit).withAgent().timeout(300).run();
+        ChildJvm.Result capped = child(main, name + "-capped", args).limit(limit)
+                .withAgent(agentArgs).timeout(300).run();
         ChildJvm.Result without = child(main, name + "-without", args).limit(limit).timeout(300).run();
 
         assertEquals(0, capped.exit, capped::toString);
