@@ -386,8 +386,21 @@ public final class FdTracker implements AutoCloseable {
         return path.startsWith("/") ? path : new java.io.File(path).getAbsolutePath();
     }
 
-    /** Opens the anchor of a file about to lose its name; -1 when {@code path} leads elsewhere now. */
+    /**
+     * Opens the anchor of a file about to lose its name; -1 when {@code path} leads elsewhere now.
+     * Anchors may take half the capacity at most: beyond, the removal is refused (the program's
+     * delete fails, and a program that retries deletes later, as Lucene does, carries on with the
+     * file still named and its handles suspendable by name), so that files in use always have room.
+     *
+     * @throws TooManyOpenFilesException the anchors already take half the capacity, or no room
+     */
     int openAnchor(String path, Inode inode) throws IOException {
+        int budget = Math.max(1, capacity / 2);
+        if (anchors.get() >= budget) {
+            throw new TooManyOpenFilesException("Too many open files: " + anchors.get() + " deleted files kept"
+                    + " for their descriptors already take half the capacity of " + capacity + "; " + path
+                    + " is not removed (an unlinked-file pool would keep them without descriptors)");
+        }
         reserve(1);
         int fd;
         try {

@@ -333,7 +333,8 @@ final class InodeRegistry {
             try {
                 anchor = tracker.openAnchor(path, inode);
             } catch (TooManyOpenFilesException full) {
-                if (!everyHandleOpen(inode)) {
+                if (!everyHandleOpen(inode) || tracker.stats().deleted() + tracker.stats().anchors()
+                        >= Math.max(1, tracker.capacity() / 2)) {
                     throw full;
                 }
                 keepOpen = true; // no room for one more descriptor, but none is needed now

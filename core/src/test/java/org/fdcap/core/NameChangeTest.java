@@ -176,6 +176,43 @@ class NameChangeTest {
     }
 
     @Test
+    void anchorsTakeAtMostHalfTheCapacityAndBeyondARemovalIsRefusedWithTheFileKept() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(4).build();
+        List<FsHandle> handles = new ArrayList<>();
+        for (int f = 0; f < 3; f++) {
+            Path file = dir.resolve("f" + f);
+            for (int i = 0; i < 2; i++) {
+                handles.add(tracker.open(file, FLAGS, 0600));
+            }
+        }
+        FsHandle filler = tracker.open(dir.resolve("filler"), FLAGS, 0600); // suspends some of them
+
+        delete(tracker, dir.resolve("f0"));
+        delete(tracker, dir.resolve("f1"));
+        assertEquals(2, tracker.stats().anchors(), "half the capacity");
+
+        IOException refused = assertThrows(TooManyOpenFilesException.class,
+                () -> tracker.beforeRemove(dir.resolve("f2").toString()));
+
+        assertTrue(refused.getMessage().contains("half the capacity"), refused.getMessage());
+        assertTrue(Files.exists(dir.resolve("f2")), "not removed: its handles still reopen it by name");
+        for (FsHandle h : handles) {
+            h.write(bytes("x"), 0, 1, 0);
+            filler.size();
+        }
+        assertEquals(0, tracker.stats().errors(), String.valueOf(tracker.lastError()));
+        for (FsHandle h : handles) {
+            h.close();
+        }
+        filler.close();
+        assertEquals(0, tracker.stats().anchors());
+        assertEquals(baseline, openInProcess());
+        Files.delete(dir.resolve("f2"));
+        Files.delete(dir.resolve("filler"));
+        assertDirectoryEmpty(dir);
+    }
+
+    @Test
     void aFailedDeleteUndoesWhatWasPrepared() throws IOException {
         FdTracker tracker = FdTracker.builder().capacity(2).build();
         Path file = dir.resolve("file");

@@ -49,14 +49,27 @@ class ThirdPartyIT {
     /**
      * Point-in-time readers kept on every commit while merges delete the segment files the older
      * ones hold: hundreds of deleted files open at once, more than the cap. With the unlinked-file
-     * pool they cost no descriptor (without it each costs one, and they fill the cap).
+     * pool they cost no descriptor. Without it each costs one (an anchor) up to half the capacity;
+     * beyond, deletes fail and Lucene retries them later, as it does for any failed delete, while
+     * the files it could not delete are still reopened by name: the same output either way.
      */
     @Test
-    void luceneReadersHoldSegmentFilesThatMergesDeleteKeptInTheUnlinkedFilePool() throws Exception {
+    void luceneReadersHoldSegmentFilesThatMergesDeleteWithAndWithoutTheUnlinkedFilePool() throws Exception {
         Path pool = FaultsIT.fresh("LuceneReadersUnderMerges-pool");
         Files.delete(pool);
         proveWithAgentArgs(LuceneReadersUnderMerges.class, 256, "unlinked.dir=" + pool, "40", "100");
         assertFalse(Files.exists(pool), "the pool is removed with its last file");
+
+        ChildJvm.Result reference = child(LuceneReadersUnderMerges.class, "LuceneReadersUnderMerges-reference", "40",
+                "100").unlimited().timeout(300).run();
+        ChildJvm.Result anchored = child(LuceneReadersUnderMerges.class, "LuceneReadersUnderMerges-anchors", "40",
+                "100").limit(256).withAgent().timeout(300).run();
+        assertEquals(0, anchored.exit, anchored::toString);
+        assertEquals(reference.out, anchored.out, "without the pool: output differs from the uncapped run");
+        assertTrue(anchored.maxFds <= 256, anchored::toString);
+        assertEquals(0, anchored.errors(), anchored::toString);
+        System.out.println("proven: LuceneReadersUnderMerges without the pool, limit 256: under the agent "
+                + anchored.maxFds + " descriptors, " + anchored.suspensions() + " suspensions");
     }
 
     private static void prove(Class<?> main, int limit, String... args) throws Exception {
