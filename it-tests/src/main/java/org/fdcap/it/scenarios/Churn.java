@@ -80,6 +80,9 @@ public final class Churn {
         // looks for one every 200 ms): create it now, so that the MBean is there at the first
         // checkpoint. Done with and without the agent alike.
         ManagementFactory.getPlatformMBeanServer();
+        // CRC32 loads libzip on first use, which needs a descriptor: not at a moment when the limit
+        // is reached (without the agent), where it would end the program instead of one operation.
+        crc(new byte[0], 0);
         List<Worker> workers = new ArrayList<>();
         Phaser checkpoints = new Phaser(threads) {
             @Override
