@@ -238,9 +238,13 @@ public final class Churn {
         final int id;
         Dir dir;
         String leaf;
+        /** Handles open on it, in the thread's table. */
         int handles;
+        /** The lock held on it (one at most: the others overlap and fail), or null. */
         FileLock lock;
+        /** The handle whose channel took {@link #lock}: closing it releases the lock. */
         Handle lockHolder;
+        /** The step at which the lock is released, by FileLock.release or by closing its holder. */
         int releaseAt;
         boolean releaseByClose;
 
@@ -405,6 +409,14 @@ public final class Churn {
             }
         }
 
+        /**
+         * One random operation, in per mille: mostly I/O on any handle (most of them suspended
+         * under the agent), a tenth of it on handles of deleted or locked files, and about one
+         * operation in ten that deletes, renames, replaces, copies over or locks a file with
+         * handles open. That is often enough for several such files to be open at any moment, and
+         * for every file to be renamed or replaced many times in a run, as Lucene's segments and a
+         * logger's files are.
+         */
         private void operation() {
             int p = r.nextInt(1000);
             if (p < 520) {
