@@ -300,6 +300,7 @@ public final class Installer {
             Object rename = files.beforeRename(b.toString(), c.toString());
             Files.move(b, c);
             files.nameChanged(rename);
+            files.copied(files.beforeCopy(dir.resolve("d").toString()));
             Object remove = files.beforeRemove(c.toString());
             Files.delete(c);
             files.nameChanged(remove);

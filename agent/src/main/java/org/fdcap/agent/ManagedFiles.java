@@ -541,6 +541,49 @@ final class ManagedFiles implements FdBridge.Hooks {
         ((NameChange) token).done();
     }
 
+    /** {@link FdBridge.Hooks#beforeCopy}: {source slot, target slot, the target's name change or null}. */
+    @Override
+    public Object beforeCopy(String target) throws IOException {
+        if (IN_TRACKER.get()[0] != OUTSIDE) {
+            return null;
+        }
+        FdTracker.Slot source;
+        FdTracker.Slot copy;
+        try {
+            source = tracker.reserveSlot();
+            try {
+                copy = tracker.reserveSlot();
+            } catch (TooManyOpenFilesException e) {
+                source.release();
+                throw e;
+            }
+        } catch (TooManyOpenFilesException e) {
+            throw new FileSystemException(target, null, "Too many open files");
+        } catch (IllegalStateException destroyed) {
+            return null;
+        }
+        try {
+            return new Object[] {source, copy, beforeRemove(target)};
+        } catch (IOException | RuntimeException e) {
+            source.release();
+            copy.release();
+            throw e;
+        }
+    }
+
+    @Override
+    public void copied(Object token) {
+        Object[] t = (Object[]) token;
+        try {
+            if (t[2] != null) {
+                nameChanged(t[2]);
+            }
+        } finally {
+            ((FdTracker.Slot) t[0]).release();
+            ((FdTracker.Slot) t[1]).release();
+        }
+    }
+
     @Override
     public boolean outOfDescriptors(Throwable failure) {
         String message = failure.getMessage();

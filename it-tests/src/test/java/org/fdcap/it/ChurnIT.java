@@ -32,7 +32,7 @@ import org.junit.jupiter.api.function.Executable;
  * agent may hold open only what the program's own bookkeeping justifies: one anchor per file
  * deleted or replaced while open ({@code Anchors <= deletedOpenInodes}) and, besides, the handles
  * of locked files ({@code Held <= deletedOpenInodes + lockedHandlesOpen}, of which
- * {@code HeldLocked <= lockedHandlesOpen}: closing any descriptor of a locked file would drop the
+ * {@code Locked <= lockedHandlesOpen}: closing any descriptor of a locked file would drop the
  * lock, so all of them stay open while it is held, and none after). An attribute the agent's MBean
  * does not have (yet) is printed as {@code ?} and not checked.
  */
@@ -136,7 +136,7 @@ class ChurnIT {
             checks.add(() -> assertTrue(c.containsKey("Pinned"), name + ": the agent's MBean was not there: " + c));
             checks.add(() -> assertWithin(c, "Held", "deletedOpenInodes", "lockedHandlesOpen"));
             checks.add(() -> assertWithin(c, "Anchors", "deletedOpenInodes"));
-            checks.add(() -> assertWithin(c, "HeldLocked", "lockedHandlesOpen"));
+            checks.add(() -> assertWithin(c, "Locked", "lockedHandlesOpen"));
         }
         assertAll(name, checks);
     }

@@ -4,6 +4,8 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.SyncFailedException;
+import java.lang.invoke.CallSite;
+import java.lang.invoke.ConstantCallSite;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
@@ -110,6 +112,16 @@ public final class FdBridge {
 
         /** The delete or rename of the token is over, whether or not it happened. */
         void nameChanged(Object token);
+
+        /**
+         * {@code Files.copy} to {@code target} is about to open two descriptors of its own (the
+         * source and the target): room is made for them, and the target's name may be replaced.
+         * Returns a token for {@link #copied}.
+         */
+        Object beforeCopy(String target) throws IOException;
+
+        /** The copy of the token is over: its room goes back. */
+        void copied(Object token);
 
         boolean outOfDescriptors(Throwable failure);
     }
@@ -327,6 +339,25 @@ public final class FdBridge {
         }
     }
 
+    /**
+     * Enter of {@code UnixFileSystemProvider.copy}: room for the copy's two descriptors, and the
+     * target's name may be replaced ({@link #beforeRemove}). Returns a token for {@link #copied}.
+     */
+    public static Object beforeCopy(String target) throws IOException {
+        Hooks h = hooks;
+        return h == null || target == null ? null : h.beforeCopy(target);
+    }
+
+    /** Exit of the copy, however it ended. */
+    public static void copied(Object token) {
+        if (token != null) {
+            Hooks h = hooks;
+            if (h != null) {
+                h.copied(token);
+            }
+        }
+    }
+
     /** After the delete or rename of {@code token}, however it ended. */
     public static void nameChanged(Object token) {
         if (token != null && token != REFUSED) {
@@ -452,6 +483,48 @@ public final class FdBridge {
     }
 
     /**
+     * Links an {@code invokedynamic} that stands for a call of {@code name} on a type of the
+     * program's own (see {@code NativeCallRewriter}): {@code type} is the call's, its receiver
+     * first. The call is resolved with the caller's own lookup, as the JVM would resolve it, and
+     * runs through this bridge only where it would reach RandomAccessFile's native method:
+     *
+     * <ul>
+     *   <li>{@code kind} 0, a virtual call on a class: when the class is a RandomAccessFile (a
+     *       subclass), the bridge method of the same name (which calls an override as it is);
+     *       otherwise the call as it was;</li>
+     *   <li>1, an interface call: for receivers that are RandomAccessFiles the bridge method, for
+     *       the others the call as it was;</li>
+     *   <li>2, a super call from a deeper subclass: RandomAccessFile's own method through the
+     *       bridge when that is what it reaches, else the override it reaches, as it is.</li>
+     * </ul>
+     */
+    public static CallSite nativeCall(MethodHandles.Lookup caller, String name, MethodType type, int kind,
+            Class<?> owner) throws ReflectiveOperationException {
+        MethodType call = type.dropParameterTypes(0, 1);
+        MethodHandle original = kind == 2 ? caller.findSpecial(owner, name, call, caller.lookupClass())
+                : caller.findVirtual(owner, name, call);
+        MethodHandle target;
+        if (kind == 2) {
+            Class<?> reached = caller.revealDirect(original).getDeclaringClass();
+            target = reached == RandomAccessFile.class ? bridgeMethod(name + "Super") : original;
+        } else if (RandomAccessFile.class.isAssignableFrom(owner)) {
+            target = bridgeMethod(name);
+        } else if (owner.isInterface()) {
+            MethodHandle isRaf = JdkMethods.IS_RAF.asType(MethodType.methodType(boolean.class, type.parameterType(0)));
+            target = MethodHandles.guardWithTest(isRaf, bridgeMethod(name).asType(type), original.asType(type));
+        } else {
+            target = original;
+        }
+        return new ConstantCallSite(target.asType(type));
+    }
+
+    private static MethodHandle bridgeMethod(String name) throws ReflectiveOperationException {
+        MethodType type = name.startsWith("setLength") ? MethodType.methodType(void.class, RandomAccessFile.class, long.class)
+                : MethodType.methodType(long.class, RandomAccessFile.class);
+        return MethodHandles.lookup().findStatic(FdBridge.class, name, type);
+    }
+
+    /**
      * Makes sure the JDK's own methods can be reached for super calls (the agent opened java.io
      * to this module first); called as the agent starts, so that a JDK where they cannot means
      * no agent rather than failing calls in the program.
@@ -510,9 +583,13 @@ public final class FdBridge {
         static final MethodHandle GET_FILE_POINTER;
         static final MethodHandle LENGTH;
         static final MethodHandle SET_LENGTH;
+        /** {@code RandomAccessFile.class.isInstance(Object)}: the guard of an interface call. */
+        static final MethodHandle IS_RAF;
 
         static {
             try {
+                IS_RAF = MethodHandles.lookup().findVirtual(Class.class, "isInstance",
+                        MethodType.methodType(boolean.class, Object.class)).bindTo(RandomAccessFile.class);
                 MethodHandles.Lookup raf = MethodHandles.privateLookupIn(RandomAccessFile.class, MethodHandles.lookup());
                 GET_FILE_POINTER = raf.findSpecial(RandomAccessFile.class, "getFilePointer",
                         MethodType.methodType(long.class), RandomAccessFile.class);

@@ -69,19 +69,21 @@ public final class FileSystemAdvice {
     }
 
     /**
-     * {@code UnixFileSystemProvider.copy(Path, Path, CopyOption...)}: with REPLACE_EXISTING the
-     * target is unlinked and created anew (often with the same inode number, which only the birth
-     * time tells apart), so its managed descriptors must stay on the old file.
+     * {@code UnixFileSystemProvider.copy(Path, Path, CopyOption...)}: it opens the source and the
+     * target with descriptors of its own, for which room is made under the cap for the length of
+     * the copy; and with REPLACE_EXISTING the target is unlinked and created anew (often with the
+     * same inode number, which only the birth time tells apart), so its managed descriptors must
+     * stay on the old file.
      */
     public static final class NioCopy {
         @Advice.OnMethodEnter
         static Object enter(@Advice.Argument(1) Path to) throws IOException {
-            return FdBridge.beforeRemove(to == null ? null : to.toString());
+            return FdBridge.beforeCopy(to == null ? null : to.toString());
         }
 
         @Advice.OnMethodExit(onThrowable = Throwable.class, suppress = Throwable.class)
         static void exit(@Advice.Enter Object token) {
-            FdBridge.nameChanged(token);
+            FdBridge.copied(token);
         }
     }
 

@@ -12,6 +12,7 @@ import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.Handle;
 import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
 import net.bytebuddy.pool.TypePool;
 import net.bytebuddy.utility.OpenedClassReader;
 
@@ -56,6 +57,28 @@ final class MethodHandleConstants extends AsmVisitorWrapper.AbstractBase {
         }
     }
 
+    /**
+     * The descriptor of a lambda's {@code invokedynamic} whose implementation handle was replaced
+     * by a bridge method: a bound method reference ({@code sub::getFilePointer}) captures its
+     * receiver with the variable's type, perhaps a subclass, and the lambda metafactory wants a
+     * captured argument of exactly the static method's parameter type, RandomAccessFile; any
+     * subclass instance the caller pushes is one. Other call sites keep their descriptor.
+     */
+    String capturedReceiver(String desc, Handle bootstrap, Object[] mappedArgs) {
+        if (!bootstrap.getOwner().equals("java/lang/invoke/LambdaMetafactory") || mappedArgs.length < 2
+                || !(mappedArgs[1] instanceof Handle) || !((Handle) mappedArgs[1]).getOwner().equals(BRIDGE)
+                || desc.startsWith("()")) {
+            return desc;
+        }
+        Type[] captured = Type.getArgumentTypes(desc);
+        Type implReceiver = Type.getArgumentTypes(((Handle) mappedArgs[1]).getDesc())[0];
+        if (captured[0].getSort() != Type.OBJECT || captured[0].equals(implReceiver)) {
+            return desc;
+        }
+        captured[0] = implReceiver;
+        return Type.getMethodDescriptor(Type.getReturnType(desc), captured);
+    }
+
     /** The replacement of {@code value} when it is a handle on one of the natives, else {@code value}. */
     Object map(Object value) {
         if (value instanceof Handle) {
@@ -85,10 +108,13 @@ final class MethodHandleConstants extends AsmVisitorWrapper.AbstractBase {
                     @Override
                     public void visitInvokeDynamicInsn(String n, String d, Handle bootstrap, Object... args) {
                         Object[] mapped = args.clone();
+                        boolean changed = false;
                         for (int i = 0; i < mapped.length; i++) {
                             mapped[i] = map(mapped[i]);
+                            changed |= mapped[i] != args[i];
                         }
-                        super.visitInvokeDynamicInsn(n, d, bootstrap, mapped);
+                        super.visitInvokeDynamicInsn(n, changed ? capturedReceiver(d, bootstrap, mapped) : d, bootstrap,
+                                mapped);
                     }
 
                     @Override

@@ -6,6 +6,7 @@ import net.bytebuddy.jar.asm.ClassWriter;
 import net.bytebuddy.jar.asm.Handle;
 import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
+import net.bytebuddy.jar.asm.Type;
 
 /**
  * The fast path of {@link CallSiteSubstitution}: one pass of ASM over a class file that turns
@@ -20,11 +21,17 @@ import net.bytebuddy.jar.asm.Opcodes;
  * method and never an override (calling it virtually would run the override that made the super
  * call, forever).
  *
- * <p>No type is resolved, which is what makes it cheap (Byte Buddy's {@code MemberSubstitution}
- * describes the owner of every call in the class). So it only handles the exact owners; when a
- * class calls a method of the same name and descriptor on a class of its own (perhaps a subclass
- * of RandomAccessFile), or makes a super call to it from a deeper subclass, it answers
- * {@link #GENERAL} and the caller uses the general path.
+ * <p>A call of a method of that name and descriptor on a class or interface of the program's own
+ * (a subclass, a deeper subclass's super call, an interface a subclass implements) becomes an
+ * {@code invokedynamic} with the same operands, linked once by {@link
+ * org.fdcap.agent.bootstrap.FdBridge#nativeCall} with the caller's own lookup: it resolves the call
+ * exactly as the JVM would, and runs it through the bridge only where it reaches
+ * RandomAccessFile's native (for an interface, only for receivers that are RandomAccessFiles);
+ * anywhere else the call runs as it was. Class files older than Java 7 cannot hold an
+ * {@code invokedynamic}: for them it answers {@link #GENERAL}.
+ *
+ * <p>No type is resolved here, which is what makes it cheap (Byte Buddy's {@code MemberSubstitution}
+ * describes the owner of every call in the class).
  */
 final class NativeCallRewriter {
     /** The answer for a class the fast path cannot decide on. */
@@ -33,6 +40,14 @@ final class NativeCallRewriter {
     private static final String RAF = "java/io/RandomAccessFile";
     private static final String FD = "java/io/FileDescriptor";
     private static final String BRIDGE = "org/fdcap/agent/bootstrap/FdBridge";
+    /** FdBridge.nativeCall: links the invokedynamic that stands for a call on a program's type. */
+    private static final Handle NATIVE_CALL = new Handle(Opcodes.H_INVOKESTATIC, BRIDGE, "nativeCall",
+            "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/invoke/MethodType;ILjava/lang/Class;)"
+                    + "Ljava/lang/invoke/CallSite;", false);
+    /** The kinds of call {@link #NATIVE_CALL} links, as FdBridge numbers them. */
+    private static final int VIRTUAL = 0;
+    private static final int INTERFACE = 1;
+    private static final int SPECIAL = 2;
 
     private final boolean nativeLength;
     private final boolean nativeSetLength;
@@ -83,8 +98,13 @@ final class NativeCallRewriter {
     private final class Pass extends ClassVisitor {
         int replaced;
         boolean undecided;
-        /** The class's direct superclass. */
+        /** The class's direct superclass, its name and whether its class file may hold an invokedynamic. */
         String superName;
+        String className;
+        boolean indy;
+        boolean isInterface;
+        /** Static methods to add (see {@link #handleOnProgramType}): name, descriptor, kind, owner. */
+        final java.util.List<String[]> added = new java.util.ArrayList<>();
 
         Pass(ClassVisitor next) {
             super(Opcodes.ASM9, next);
@@ -94,7 +114,61 @@ final class NativeCallRewriter {
         public void visit(int version, int access, String name, String signature, String superName,
                 String[] interfaces) {
             this.superName = superName;
+            this.className = name;
+            this.isInterface = (access & Opcodes.ACC_INTERFACE) != 0;
+            // An interface may hold the private static helpers below from Java 9 on.
+            this.indy = (version & 0xffff) >= (isInterface ? Opcodes.V9 : Opcodes.V1_7);
             super.visit(version, access, name, signature, superName, interfaces);
+        }
+
+        /**
+         * A method-handle constant on a native's name and descriptor in a type of the program's own
+         * ({@code positioned::getFilePointer} through an interface a subclass implements): a
+         * private static method is added to this class that makes the call through
+         * {@code FdBridge.nativeCall} (as {@link #linkedCall} does for a call instruction), and the
+         * constant becomes a handle on it. Null when {@code value} is not such a handle.
+         */
+        Handle handleOnProgramType(Object value) {
+            if (!(value instanceof Handle)) {
+                return null;
+            }
+            Handle h = (Handle) value;
+            int tag = h.getTag();
+            if ((tag != Opcodes.H_INVOKEVIRTUAL && tag != Opcodes.H_INVOKEINTERFACE && tag != Opcodes.H_INVOKESPECIAL)
+                    || rafReplacement(h.getName(), h.getDesc()) == null || h.getOwner().equals(RAF)
+                    || jdkOwner(h.getOwner())) {
+                return null;
+            }
+            if (!indy) {
+                undecided = true;
+                return null;
+            }
+            int kind = tag == Opcodes.H_INVOKESPECIAL ? SPECIAL : tag == Opcodes.H_INVOKEINTERFACE ? INTERFACE : VIRTUAL;
+            String receiver = kind == SPECIAL ? className : h.getOwner();
+            String desc = "(L" + receiver + ";" + h.getDesc().substring(1);
+            String name = "fdcap$" + h.getName() + "$" + added.size();
+            added.add(new String[] {name, desc, Integer.toString(kind), h.getOwner(), h.getName()});
+            replaced++;
+            return new Handle(Opcodes.H_INVOKESTATIC, className, name, desc, isInterface);
+        }
+
+        @Override
+        public void visitEnd() {
+            for (String[] m : added) {
+                MethodVisitor mv = super.visitMethod(Opcodes.ACC_PRIVATE | Opcodes.ACC_STATIC | Opcodes.ACC_SYNTHETIC, m[0],
+                        m[1], null, new String[] {"java/io/IOException"});
+                mv.visitCode();
+                int slot = 0;
+                for (Type t : Type.getArgumentTypes(m[1])) {
+                    mv.visitVarInsn(t.getOpcode(Opcodes.ILOAD), slot);
+                    slot += t.getSize();
+                }
+                mv.visitInvokeDynamicInsn(m[4], m[1], NATIVE_CALL, Integer.parseInt(m[2]), Type.getObjectType(m[3]));
+                mv.visitInsn(Type.getReturnType(m[1]).getOpcode(Opcodes.IRETURN));
+                mv.visitMaxs(Math.max(slot, 2), slot);
+                mv.visitEnd();
+            }
+            super.visitEnd();
         }
 
         @Override
@@ -104,7 +178,7 @@ final class NativeCallRewriter {
                 @Override
                 public void visitMethodInsn(int opcode, String owner, String name, String desc, boolean itf) {
                     String replacement = rafReplacement(name, desc);
-                    if (replacement != null && !itf) {
+                    if (replacement != null) {
                         if (owner.equals(RAF) && opcode == Opcodes.INVOKEVIRTUAL) {
                             replaced++;
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name, replacement, false);
@@ -115,8 +189,13 @@ final class NativeCallRewriter {
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name + "Super", replacement, false);
                             return;
                         }
-                        if (owner.equals(RAF) || !jdkOwner(owner)) {
-                            undecided = true; // a call on a possible subclass, or a super call from a deeper one
+                        if (opcode != Opcodes.INVOKESTATIC && (owner.equals(RAF) || !jdkOwner(owner))) {
+                            if (!indy) {
+                                undecided = true; // no invokedynamic before Java 7: the general path
+                            } else {
+                                linkedCall(opcode, owner, name, desc);
+                                return;
+                            }
                         }
                     } else if (nativeSync && name.equals("sync") && desc.equals("()V") && owner.equals(FD)) {
                         // FileDescriptor is final: the owner of a call to its sync() is itself.
@@ -127,11 +206,27 @@ final class NativeCallRewriter {
                     super.visitMethodInsn(opcode, owner, name, desc, itf);
                 }
 
+                /**
+                 * The call as an invokedynamic taking the same operands: the receiver (typed as the
+                 * caller's own class for a super call, as invokespecial requires) and the arguments.
+                 */
+                private void linkedCall(int opcode, String owner, String name, String desc) {
+                    int kind = opcode == Opcodes.INVOKESPECIAL ? SPECIAL
+                            : opcode == Opcodes.INVOKEINTERFACE ? INTERFACE : VIRTUAL;
+                    String receiver = kind == SPECIAL ? className : owner;
+                    replaced++;
+                    super.visitInvokeDynamicInsn(name, "(L" + receiver + ";" + desc.substring(1), NATIVE_CALL, kind,
+                            Type.getObjectType(owner));
+                }
+
                 @Override
                 public void visitInvokeDynamicInsn(String n, String d, Handle bootstrap, Object... args) {
                     Object[] mapped = args;
                     for (int i = 0; i < args.length; i++) {
-                        Object m = handles.map(args[i]);
+                        Object m = handleOnProgramType(args[i]);
+                        if (m == null) {
+                            m = handles.map(args[i]);
+                        }
                         if (m != args[i]) {
                             if (mapped == args) {
                                 mapped = args.clone();
@@ -140,14 +235,18 @@ final class NativeCallRewriter {
                             mapped[i] = m;
                         }
                     }
-                    super.visitInvokeDynamicInsn(n, d, bootstrap, mapped);
+                    super.visitInvokeDynamicInsn(n, mapped == args ? d : handles.capturedReceiver(d, bootstrap, mapped),
+                            bootstrap, mapped);
                 }
 
                 @Override
                 public void visitLdcInsn(Object value) {
-                    Object m = handles.map(value);
-                    if (m != value) {
-                        replaced++;
+                    Object m = handleOnProgramType(value);
+                    if (m == null) {
+                        m = handles.map(value);
+                        if (m != value) {
+                            replaced++;
+                        }
                     }
                     super.visitLdcInsn(m);
                 }

@@ -56,7 +56,7 @@ import javax.management.ObjectName;
  */
 public final class Churn {
     /** What the checkpoint line reports of the agent's tracker, read by name: some may not exist. */
-    private static final String[] TRACKER_ATTRIBUTES = {"Pinned", "Held", "Anchors", "HeldLocked", "Open", "Suspended",
+    private static final String[] TRACKER_ATTRIBUTES = {"Pinned", "Held", "Anchors", "Locked", "Open", "Suspended",
         "Capacity"};
     private static final int CHECKPOINTS = 3;
 
