@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
  * never, from a constructor, from two levels of overrides, around a read buffer of its own), used
  * through every kind of call site the agent rewrites. The output is byte for byte the output of an
  * uncapped run without the agent, every file suspended and restored between the program's calls.
+ *
+ * <p>The last three tests are shapes the agent does not cover yet; each runs alone, so that its
+ * failure names what is missing.
  */
 class SubclassesIT {
     private static final String COVERED = "full,closes-twice,measures-in-constructor,own-bookkeeping,two-level,buffered";
@@ -20,6 +23,22 @@ class SubclassesIT {
     @Test
     void everySubclassShapeGivesTheUncappedOutputWhileItsFilesAreSuspendedAndRestored() throws Exception {
         proveSameOutput("subclasses", COVERED);
+    }
+
+    @Test
+    void aSuperCallNamingAMiddleClassThatDoesNotOverrideTheNativeRestoresTheFile() throws Exception {
+        proveSameOutput("subclasses-deep-super", "deep-super");
+    }
+
+    @Test
+    void aCallThroughAnInterfaceThatRandomAccessFilesNativeImplementsRestoresTheFile() throws Exception {
+        proveSameOutput("subclasses-interface-call", "interface-call");
+    }
+
+    @Test
+    void aBoundMethodReferenceOnASubclassTypeThatDoesNotOverrideTheNativeLinksAndRestoresTheFile()
+            throws Exception {
+        proveSameOutput("subclasses-bound-reference", "bound-reference");
     }
 
     private static void proveSameOutput(String dir, String shapes) throws Exception {
