@@ -53,7 +53,7 @@ class ThirdPartyIT {
      */
     @Test
     void berkeleyJeReadsAndCleansHundredsOfLogFilesThroughItsOwnRandomAccessFileSubclass() throws Exception {
-        proveWithAgent(BerkeleyJe.class, 128, "reserve=48", "8", "1200");
+        proveWithAgent(BerkeleyJe.class, 128, "reserve=48", "8", "1000");
     }
 
     private static void prove(Class<?> main, int limit, String... args) throws Exception {
