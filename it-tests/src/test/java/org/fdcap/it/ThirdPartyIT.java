@@ -68,9 +68,9 @@ class ThirdPartyIT {
         long referenceNanos = System.nanoTime() - start;
         assertEquals(0, reference.exit, reference::toString);
 
-        ChildJvm child = child(main, name + "-capped", args).limit(limit);
+        ChildJvm child = child(main, name + "-capped", args).limit(limit).timeout(300);
         start = System.nanoTime();
-        ChildJvm.Result capped = (agentArgs == null ? child.withAgent() : child.withAgent(agentArgs)).timeout(300).run();
+        ChildJvm.Result capped = (agentArgs == null ? child.withAgent() : child.withAgent(agentArgs)).run();
         long cappedNanos = System.nanoTime() - start;
         ChildJvm.Result without = child(main, name + "-without", args).limit(limit).timeout(300).run();
 

@@ -199,8 +199,9 @@ final class FuzzWorker implements Runnable {
             case 1: {
                 String mode = new String[] {"r", "rw", "rws", "rwd"}[r.nextInt(4)];
                 boolean subclass = subclassing.nextBoolean();
+                File target = path.toFile();
                 op(name + (subclass ? " overriding raf " : " raf ") + mode, () -> opened(s, subclass
-                        ? new OverridingRandomAccessFile(path.toFile(), mode) : new RandomAccessFile(path.toFile(), mode)));
+                        ? new OverridingRandomAccessFile(target, mode) : new RandomAccessFile(target, mode)));
                 break;
             }
             case 2:

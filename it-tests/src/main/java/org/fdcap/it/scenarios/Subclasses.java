@@ -175,7 +175,8 @@ public final class Subclasses {
             case 4: {
                 int t = r.nextInt(3);
                 try {
-                    o.read("read type " + t + " " + (t == 0 ? raf.readInt() : t == 1 ? raf.readLong() : raf.readLine()));
+                    Object v = t == 0 ? raf.readInt() : t == 1 ? raf.readLong() : raf.readLine();
+                    o.read("read type " + t + " " + v);
                 } catch (EOFException e) {
                     o.read("read type " + t + " EOF");
                 }

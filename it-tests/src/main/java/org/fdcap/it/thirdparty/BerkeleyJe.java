@@ -97,9 +97,9 @@ public final class BerkeleyJe {
             dbs.get(e).close();
             envs.get(e).close();
         }
-        System.err.println("je environments: " + environments + ", .jdb files written: " + written + ", deleted by the"
-                + " cleaner: " + (written - left) + " (" + cleaned + " of them by the last cleanLog() calls), left: " + left
-                + ", descriptors open after the reads: " + open);
+        System.err.println("je environments: " + environments + ", .jdb files written: " + written
+                + ", deleted by the cleaner: " + (written - left) + " (" + cleaned + " of them by the last cleanLog()"
+                + " calls), left: " + left + ", descriptors open after the reads: " + open);
         System.out.println("done");
     }
 
