@@ -6,6 +6,7 @@ import java.io.Closeable;
 import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
+import java.io.FileNotFoundException;
 import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,9 +32,10 @@ import java.util.zip.CRC32;
 /**
  * One worker of the differential fuzzer: a seeded random program over its own files
  * ({@code f0..fN} in its own directory) and a table of handles kept open between operations
- * (RandomAccessFiles in every mode, FileChannels and byte channels with every option set, and
- * the streams and readers of {@code Files}). Every outcome goes into a digest: return values,
- * CRCs of the bytes read, positions, sizes, and the class of every exception.
+ * (RandomAccessFiles in every mode, half of them a subclass overriding every method, FileChannels
+ * and byte channels with every option set, and the streams and readers of {@code Files}). Every
+ * outcome goes into a digest: return values, CRCs of the bytes read, positions, sizes, and the
+ * class of every exception.
  *
  * <p>Operations: every read/write variant (single byte, arrays, data types, positional, scatter,
  * gather, heap and direct buffers), seek/position/getFilePointer, length/size, setLength/truncate
@@ -54,6 +56,12 @@ final class FuzzWorker implements Runnable {
 
     private final Path dir;
     private final Random r;
+    /**
+     * Which RandomAccessFiles are {@link OverridingRandomAccessFile}s: a generator of its own,
+     * seeded from the worker's seed, so that every seed runs the operations it ran before the
+     * subclass was added (its replay lines stay valid) and only the class of some handles changes.
+     */
+    private final Random subclassing;
     private final int ops;
     private final boolean trace;
     private final StringBuilder log = new StringBuilder();
@@ -68,6 +76,7 @@ final class FuzzWorker implements Runnable {
     FuzzWorker(Path dir, long seed, int ops, int handles, boolean trace) {
         this.dir = dir;
         this.r = new Random(seed);
+        this.subclassing = new Random(~seed);
         this.ops = ops;
         this.trace = trace;
         this.slots = new Object[handles];
@@ -189,7 +198,10 @@ final class FuzzWorker implements Runnable {
             case 0:
             case 1: {
                 String mode = new String[] {"r", "rw", "rws", "rwd"}[r.nextInt(4)];
-                op(name + " raf " + mode, () -> opened(s, new RandomAccessFile(path.toFile(), mode)));
+                boolean subclass = subclassing.nextBoolean();
+                File target = path.toFile();
+                op(name + (subclass ? " overriding raf " : " raf ") + mode, () -> opened(s, subclass
+                        ? new OverridingRandomAccessFile(target, mode) : new RandomAccessFile(target, mode)));
                 break;
             }
             case 2:
@@ -651,7 +663,7 @@ final class FuzzWorker implements Runnable {
     }
 
     private void deleteWhileOpen(Path s) throws Exception {
-        try (RandomAccessFile a = new RandomAccessFile(s.toFile(), "rw");
+        try (RandomAccessFile a = raf(s, "rw");
                 FileChannel b = FileChannel.open(s, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             a.seek(r.nextInt(100));
             pressure();
@@ -663,6 +675,12 @@ final class FuzzWorker implements Runnable {
         }
     }
 
+    /** An episode's RandomAccessFile: half of them the overriding subclass. */
+    private RandomAccessFile raf(Path p, String mode) throws FileNotFoundException {
+        return subclassing.nextBoolean() ? new OverridingRandomAccessFile(p.toFile(), mode)
+                : new RandomAccessFile(p.toFile(), mode);
+    }
+
     private static boolean del(Path p) throws Exception {
         Files.delete(p);
         return true;
@@ -670,7 +688,7 @@ final class FuzzWorker implements Runnable {
 
     private void renameWhileOpen(Path s) throws Exception {
         Path t = s.resolveSibling(s.getFileName() + ".moved");
-        try (RandomAccessFile a = new RandomAccessFile(s.toFile(), "rw")) {
+        try (RandomAccessFile a = raf(s, "rw")) {
             FileChannel b = FileChannel.open(s, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
                 a.seek(r.nextInt(100));
@@ -697,7 +715,7 @@ final class FuzzWorker implements Runnable {
 
     private void replaceWhileOpen(Path s) throws Exception {
         Path n = s.resolveSibling(s.getFileName() + ".new");
-        try (RandomAccessFile a = new RandomAccessFile(s.toFile(), r.nextBoolean() ? "r" : "rw")) {
+        try (RandomAccessFile a = raf(s, r.nextBoolean() ? "r" : "rw")) {
             a.seek(r.nextInt(100));
             pressure();
             Files.write(n, bytes(1 + r.nextInt(4_096)));
@@ -724,7 +742,7 @@ final class FuzzWorker implements Runnable {
 
     private void sharedDescriptor(Path s) throws Exception {
         FileDescriptor fd;
-        try (RandomAccessFile a = new RandomAccessFile(s.toFile(), "rw")) {
+        try (RandomAccessFile a = raf(s, "rw")) {
             a.seek(r.nextInt(100));
             pressure();
             fd = a.getFD();
