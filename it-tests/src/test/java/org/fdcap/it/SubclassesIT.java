@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
  * through every kind of call site the agent rewrites. The output is byte for byte the output of an
  * uncapped run without the agent, every file suspended and restored between the program's calls.
  *
- * <p>The last three tests are shapes the agent does not cover yet; each runs alone, so that its
- * failure names what is missing.
+ * <p>The last three tests are the shapes the first fix of issue 20 missed (a super call naming a
+ * middle class, a call through an interface, a bound method reference on a subclass type); each
+ * runs alone, so that a failure names the shape.
  */
 class SubclassesIT {
     private static final String COVERED =

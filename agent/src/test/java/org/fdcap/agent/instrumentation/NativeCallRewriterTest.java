@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
 import net.bytebuddy.jar.asm.ClassWriter;
@@ -24,8 +25,13 @@ class NativeCallRewriterTest {
     /** A class {@code t.C} with one static method {@code m(arg)} that makes one call and returns. */
     private static byte[] classCalling(int opcode, String owner, String name, String desc, String argType,
             String returnDesc, int returnOp) {
+        return classCalling(Opcodes.V17, opcode, owner, name, desc, argType, returnDesc, returnOp);
+    }
+
+    private static byte[] classCalling(int version, int opcode, String owner, String name, String desc, String argType,
+            String returnDesc, int returnOp) {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES);
-        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "t/C", null, "java/lang/Object", null);
+        cw.visit(version, Opcodes.ACC_PUBLIC, "t/C", null, "java/lang/Object", null);
         MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "m",
                 "(L" + argType + ";)" + returnDesc, null, new String[] {"java/io/IOException"});
         mv.visitCode();
@@ -33,12 +39,30 @@ class NativeCallRewriterTest {
         if (desc.equals("(J)V")) {
             mv.visitLdcInsn(7L);
         }
-        mv.visitMethodInsn(opcode, owner, name, desc, false);
+        mv.visitMethodInsn(opcode, owner, name, desc, opcode == Opcodes.INVOKEINTERFACE);
         mv.visitInsn(returnOp);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
         cw.visitEnd();
         return cw.toByteArray();
+    }
+
+    /** Every invokedynamic in a class file, as "name desc bootstrap-name static-arguments". */
+    private static List<String> indys(byte[] classFile) {
+        List<String> out = new ArrayList<>();
+        new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                return new MethodVisitor(Opcodes.ASM9) {
+                    @Override
+                    public void visitInvokeDynamicInsn(String n, String d, net.bytebuddy.jar.asm.Handle bsm,
+                            Object... args) {
+                        out.add(n + " " + d + " " + bsm.getName() + " " + java.util.Arrays.toString(args));
+                    }
+                };
+            }
+        }, 0);
+        return out;
     }
 
     /** Every method call in a class file, as "opcode owner.name desc". */
@@ -98,14 +122,46 @@ class NativeCallRewriterTest {
     }
 
     @Test
-    void aCallOnAProgramClassOrASuperCallFromADeeperSubclassIsLeftToTheGeneralPath() {
-        byte[] possibleSubclass = classCalling(Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
+    void aCallOnAProgramsTypeBecomesAnInvokedynamicLinkedByTheBridgeWithTheSameOperands() {
+        byte[] virtual = classCalling(Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
                 "com/example/MyFile", "J", Opcodes.LRETURN);
-        byte[] superCall = classCalling(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", "getFilePointer", "()J",
-                "java/io/RandomAccessFile", "J", Opcodes.LRETURN);
+        byte[] viaInterface = classCalling(Opcodes.INVOKEINTERFACE, "com/example/Positioned", "length", "()J",
+                "com/example/Positioned", "J", Opcodes.LRETURN);
 
-        assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(possibleSubclass));
-        assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(superCall));
+        assertEquals(List.of("getFilePointer (Lcom/example/MyFile;)J nativeCall [0, Lcom/example/MyFile;]"),
+                indys(JDK25.rewrite(virtual)));
+        assertEquals(List.of("length (Lcom/example/Positioned;)J nativeCall [1, Lcom/example/Positioned;]"),
+                indys(JDK17.rewrite(viaInterface)));
+        assertNull(JDK25.rewrite(viaInterface), "length() is no native on JDK 25: nothing to do");
+    }
+
+    @Test
+    void aClassFileOlderThanJava7CannotHoldAnInvokedynamicAndGoesToTheGeneralPath() {
+        byte[] old = classCalling(Opcodes.V1_6, Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
+                "com/example/MyFile", "J", Opcodes.LRETURN);
+        byte[] oldOnRaf = classCalling(Opcodes.V1_6, Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile",
+                "getFilePointer", "()J", "java/io/RandomAccessFile", "J", Opcodes.LRETURN);
+
+        assertSame(NativeCallRewriter.GENERAL, JDK25.rewrite(old));
+        assertEquals(List.of(Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.getFilePointer"
+                + " (Ljava/io/RandomAccessFile;)J"), calls(JDK25.rewrite(oldOnRaf)), "the exact owner needs no indy");
+    }
+
+    @Test
+    void aSuperCallNamingAMiddleClassThatDoesNotOverrideReachesTheJdkThroughTheBridge(@TempDir Path dir)
+            throws Exception {
+        // t.Middle extends RandomAccessFile and overrides nothing; t.Sub's override of length()
+        // returns super.length(), which javac would name t.Middle.length().
+        byte[] middle = subclassOverriding("t/Middle", "java/io/RandomAccessFile", null, null, 0);
+        byte[] leaf = JDK17.rewrite(subclassOverriding("t/Sub", "t/Middle", "length", "()J", Opcodes.LRETURN));
+        assertEquals(List.of("length (Lt/Sub;)J nativeCall [2, Lt/Middle;]"), indys(leaf));
+        ClassLoader loader = loaderOf(Map.of("t.Middle", middle, "t.Sub", leaf));
+        Path file = dir.resolve("f");
+        Files.write(file, new byte[] {1, 2, 3, 4, 5, 6});
+        try (RandomAccessFile raf = (RandomAccessFile) loader.loadClass("t.Sub")
+                .getConstructor(String.class, String.class).newInstance(file.toString(), "r")) {
+            assertEquals(6L, raf.length());
+        }
     }
 
     /**
@@ -114,26 +170,36 @@ class NativeCallRewriterTest {
      * engine's subclass that calls {@code super.length()}.
      */
     private static byte[] subclassOverriding(String name, String desc, int returnOp) {
-        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES);
-        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, "t/Sub", null, "java/io/RandomAccessFile", null);
+        return subclassOverriding("t/Sub", "java/io/RandomAccessFile", name, desc, returnOp);
+    }
+
+    /** As above, named {@code className}, extending {@code superName}; no override when {@code name} is null. */
+    private static byte[] subclassOverriding(String className, String superName, String name, String desc,
+            int returnOp) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC, className, null, superName, null);
         MethodVisitor init = cw.visitMethod(Opcodes.ACC_PUBLIC, "<init>", "(Ljava/lang/String;Ljava/lang/String;)V",
                 null, new String[] {"java/io/IOException"});
         init.visitCode();
         init.visitVarInsn(Opcodes.ALOAD, 0);
         init.visitVarInsn(Opcodes.ALOAD, 1);
         init.visitVarInsn(Opcodes.ALOAD, 2);
-        init.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", "<init>",
+        init.visitMethodInsn(Opcodes.INVOKESPECIAL, superName, "<init>",
                 "(Ljava/lang/String;Ljava/lang/String;)V", false);
         init.visitInsn(Opcodes.RETURN);
         init.visitMaxs(0, 0);
         init.visitEnd();
+        if (name == null) {
+            cw.visitEnd();
+            return cw.toByteArray();
+        }
         MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, name, desc, null, new String[] {"java/io/IOException"});
         mv.visitCode();
         mv.visitVarInsn(Opcodes.ALOAD, 0);
         if (desc.equals("(J)V")) {
             mv.visitVarInsn(Opcodes.LLOAD, 1);
         }
-        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, "java/io/RandomAccessFile", name, desc, false);
+        mv.visitMethodInsn(Opcodes.INVOKESPECIAL, superName, name, desc, false);
         mv.visitInsn(returnOp);
         mv.visitMaxs(0, 0);
         mv.visitEnd();
@@ -182,6 +248,19 @@ class NativeCallRewriterTest {
             assertEquals(5L, raf.length());
             assertEquals(5L, loader.loadClass("t.C").getMethod("m", RandomAccessFile.class).invoke(null, raf));
         }
+    }
+
+    private ClassLoader loaderOf(Map<String, byte[]> classes) {
+        return new ClassLoader(getClass().getClassLoader()) {
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                byte[] b = classes.get(name);
+                if (b == null) {
+                    throw new ClassNotFoundException(name);
+                }
+                return defineClass(name, b, 0, b.length);
+            }
+        };
     }
 
     @Test

@@ -46,7 +46,7 @@ import org.fdcap.it.scenarios.SubclassShapes.Shape;
  * <li>{@code buffered}: a read buffer of its own, {@code getFilePointer()} =
  *     {@code super.getFilePointer()} less the buffered bytes, as storage engines do;
  * </ul>
- * and shapes the agent does not cover yet (each has a test of its own):
+ * and three shapes a first fix missed (each has a test of its own):
  * <ul>
  * <li>{@code deep-super}: {@code Leaf extends Middle extends RandomAccessFile} where only the leaf
  *     overrides the natives: its {@code super.getFilePointer()} names {@code Middle} as owner;
