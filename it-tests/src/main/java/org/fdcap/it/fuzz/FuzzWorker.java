@@ -24,6 +24,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -43,11 +44,14 @@ import java.util.zip.CRC32;
  * handles, maps (read-only, read-write, private), {@code Files} whole-file APIs and unmanaged
  * FileInputStream/FileOutputStream, use after close, bad arguments, and "episodes" on scratch
  * files for what pins a descriptor for good under the agent: locks, {@code getFD()} shared with
- * streams, delete, rename and replace (by rename and by copy) while open.
+ * streams, delete, rename and replace (by rename and by copy) while open, then more operations
+ * (so that the handles are suspended and restored through the new name, the unlinked-file pool
+ * or the anchor); and episodes on the worker's own files, renamed, deleted or replaced while any
+ * number of slots hold them and the other operations go on.
  *
- * <p>Bounded so that any cap of 2 descriptors per worker is enough: an operation pins at most two
- * handles, and an episode keeps at most two descriptors pinned and runs no other operation
- * while it does. Files stay under about 20 KiB.
+ * <p>Bounded so that a cap of 3 descriptors per worker is enough: an operation pins at most two
+ * handles, and an episode holds at most one descriptor for a lasting reason (a lock, the anchor
+ * of one deleted file) while other operations run. Files stay under about 20 KiB.
  */
 final class FuzzWorker implements Runnable {
     private static final int MAX_POS = 16_384;
@@ -68,6 +72,8 @@ final class FuzzWorker implements Runnable {
     private final int files;
     private final Object[] slots;
     private final boolean[] closed;
+    /** The file each slot was opened on (its index; -1 for "missing"), for the name-change episodes. */
+    private final int[] slotFile;
     private final MessageDigest md = DifferentialFuzzer.sha256();
     private int step;
     private int episodes;
@@ -81,6 +87,7 @@ final class FuzzWorker implements Runnable {
         this.trace = trace;
         this.slots = new Object[handles];
         this.closed = new boolean[handles];
+        this.slotFile = new int[handles];
         this.files = Math.max(4, handles / 4);
     }
 
@@ -191,7 +198,9 @@ final class FuzzWorker implements Runnable {
         slots[s] = null;
         closed[s] = false;
         int f = r.nextInt(files);
-        Path path = r.nextInt(60) == 0 ? dir.resolve("missing") : file(f);
+        boolean missing = r.nextInt(60) == 0;
+        Path path = missing ? dir.resolve("missing") : file(f);
+        slotFile[s] = missing ? -1 : f;
         int kind = r.nextInt(7);
         String name = "open " + s + " " + path.getFileName() + " kind " + kind;
         switch (kind) {
@@ -633,9 +642,12 @@ final class FuzzWorker implements Runnable {
         int e = episodes++;
         Path s = dir.resolve("s" + e);
         Files.write(s, bytes(1 + r.nextInt(4_096)));
-        int kind = r.nextInt(5);
+        int kind = r.nextInt(6);
         record("episode " + e + " kind " + kind);
         switch (kind) {
+            case 5:
+                ownFileChanged();
+                break;
             case 0:
                 deleteWhileOpen(s);
                 break;
@@ -671,6 +683,7 @@ final class FuzzWorker implements Runnable {
             op("delete " + how, () -> how == 0 ? s.toFile().delete()
                     : how == 1 ? Files.deleteIfExists(s) : del(s));
             op("exists", () -> Files.exists(s));
+            pressure(); // the deleted file's handles are suspended and restored through its anchor
             episodeIo(a, b);
         }
     }
@@ -697,6 +710,7 @@ final class FuzzWorker implements Runnable {
                 op("rename " + how, () -> how == 0 ? s.toFile().renameTo(t.toFile())
                         : how == 1 ? Files.move(s, t).getFileName() : Files.move(s, t, StandardCopyOption.ATOMIC_MOVE)
                         .getFileName());
+                pressure(); // restored by the new name
                 episodeIo(a, b);
             } finally {
                 b.close();
@@ -723,6 +737,7 @@ final class FuzzWorker implements Runnable {
             op("replace " + how, () -> how == 0 ? n.toFile().renameTo(s.toFile())
                     : how == 1 ? Files.move(n, s, StandardCopyOption.REPLACE_EXISTING).getFileName()
                     : Files.copy(n, s, StandardCopyOption.REPLACE_EXISTING).getFileName());
+            pressure(); // the old file's handle is restored through its anchor, never onto the new file
             op("old handle", () -> a.length() + " " + a.getFilePointer() + " " + a.read());
             op("new file", () -> {
                 try (RandomAccessFile c = new RandomAccessFile(s.toFile(), "r")) {
@@ -737,6 +752,54 @@ final class FuzzWorker implements Runnable {
             });
         } finally {
             Files.deleteIfExists(n);
+        }
+    }
+
+    /**
+     * One of the worker's own files renamed away and back, deleted, or replaced, while any number
+     * of slots hold it and ordinary operations go on (some of them open it again, under its new
+     * name or none). The slots that held the old file are then closed, so that a worker never keeps
+     * more than one deleted file (one anchor) at a time, and the file is written anew.
+     */
+    private void ownFileChanged() throws Exception {
+        int f = r.nextInt(files);
+        Path p = file(f);
+        List<Integer> holding = new java.util.ArrayList<>();
+        for (int s = 0; s < slots.length; s++) {
+            if (slots[s] != null && !closed[s] && slotFile[s] == f) {
+                holding.add(s);
+            }
+        }
+        int how = r.nextInt(3);
+        record("own file " + f + " held by " + holding.size() + " how " + how);
+        if (how == 0) {
+            Path away = p.resolveSibling(p.getFileName() + ".away");
+            op("rename away", () -> r.nextBoolean() ? p.toFile().renameTo(away.toFile()) : Files.move(p, away).getFileName());
+            pressure();
+            op("rename back", () -> Files.move(away, p, StandardCopyOption.REPLACE_EXISTING).getFileName());
+            pressure();
+            return; // the same file, under its own name again: nothing to close
+        }
+        if (how == 1) {
+            op("delete own", () -> r.nextBoolean() ? p.toFile().delete() : Files.deleteIfExists(p));
+        } else {
+            Path n = p.resolveSibling(p.getFileName() + ".new");
+            Files.write(n, bytes(1 + r.nextInt(4_096)));
+            op("replace own", () -> Files.move(n, p, StandardCopyOption.REPLACE_EXISTING).getFileName());
+        }
+        pressure();
+        for (int s : holding) {
+            if (slotFile[s] == f && !closed[s]) {
+                use(s, slots[s]);
+                int slot = s;
+                op("close old " + s, () -> {
+                    close(slot);
+                    return "ok";
+                });
+            }
+        }
+        if (!Files.exists(p)) {
+            Files.write(p, bytes(r.nextInt(8_192)));
         }
     }
 
@@ -781,6 +844,7 @@ final class FuzzWorker implements Runnable {
                 held[0] = tryLock ? l.tryLock(pos, 100, shared) : l.lock(pos, 100, shared);
                 return held[0] == null ? "null" : held[0].isShared() + " " + held[0].isValid();
             });
+            pressure(); // the locked file's descriptor stays open meanwhile
             op("overlapping", () -> l.tryLock(pos + 50, 10, shared));
             op("locked io", () -> l.write(filled(100), pos) + " " + l.size());
             op("release", () -> {
