@@ -168,7 +168,8 @@ public final class Installer {
                     .leakTracing(false)
                     .build();
             LeakLog leaks = config.leaks() ? new LeakLog() : null;
-            ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(), leaks,
+            ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(),
+                    config.logFile() == null ? null : config.logFile().toAbsolutePath().toString(), leaks,
                     attaching(), config.pinOnGetFd());
             FdBridge.install(files);
             long t3 = System.nanoTime();
@@ -272,7 +273,7 @@ public final class Installer {
         // close found the other file pinned for good and waited 200 ms for a release).
         FdTracker scratch = FdTracker.builder().capacity(2).systemCalls(calls).build();
         ManagedFiles files = new ManagedFiles(scratch, new AgentConfig.PathFilter(java.util.List.of(),
-                java.util.List.of()), "", null, false, false);
+                java.util.List.of()), "", null, null, false, false);
         Events.load();
         try (RandomAccessFile ra = new RandomAccessFile(a.toFile(), "rw");
                 FileChannel cb = FileChannel.open(b, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -314,6 +315,13 @@ public final class Installer {
                 files.unlocked(lock);
             }
             files.escaped(fb);
+            try (java.io.FileInputStream in = new java.io.FileInputStream(a.toFile())) {
+                FileDescriptor fi = in.getFD();
+                files.streamOpened(fi, a.toString(), false, false, files.opening(a.toString(), false));
+                files.makeRoom(2);
+                files.exit(files.enter(fi));
+                files.exitClose(files.enterClose(fi));
+            }
             files.sharedWithStream(fb);
             files.exitClose(files.enterClose(fa));
             files.exitClose(files.enterClose(fb));

@@ -20,6 +20,7 @@ import org.fdcap.core.FdTracker;
 import org.fdcap.core.FsHandle;
 import org.fdcap.core.LockHold;
 import org.fdcap.core.NameChange;
+import org.fdcap.core.OpenFlags;
 import org.fdcap.core.TooManyOpenFilesException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +61,8 @@ final class ManagedFiles implements FdBridge.Hooks {
     private final FdTracker tracker;
     private final AgentConfig.PathFilter filter;
     private final String agentJar;
+    /** The agent's own log file (never managed: the tracker's path must not wait on it), or null. */
+    private final String agentLog;
     private final ManagedTable managed = new ManagedTable();
     private final ReferenceQueue<FileDescriptor> collected = new ReferenceQueue<>();
     /**
@@ -90,9 +93,10 @@ final class ManagedFiles implements FdBridge.Hooks {
      *     (the agent was attached to a running JVM)
      * @param pinOnGetFd whether {@code getFD()} pins for good (else only a stream built on it does)
      */
-    ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar, LeakLog leaks,
+    ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar, String agentLog, LeakLog leaks,
             boolean adoptOnUse, boolean pinOnGetFd) {
         this.tracker = tracker;
+        this.agentLog = agentLog;
         this.pinOnGetFd = pinOnGetFd;
         this.filter = filter;
         this.agentJar = agentJar;
@@ -124,7 +128,7 @@ final class ManagedFiles implements FdBridge.Hooks {
         }
         File file = new File(name).getAbsoluteFile();
         String absolute = file.getPath();
-        if (absolute.equals(agentJar) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
+        if (neverManaged(absolute) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
             return null;
         }
         try {
@@ -155,6 +159,15 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     @Override
+    public void streamOpened(FileDescriptor fdo, String name, boolean output, boolean append, Object slot) {
+        int flags = !output ? OpenFlags.O_RDONLY
+                : OpenFlags.O_WRONLY | OpenFlags.O_CREAT | (append ? OpenFlags.O_APPEND : OpenFlags.O_TRUNC);
+        if (register(fdo, name, true, flags, (FdTracker.Slot) slot) == null) {
+            notOpened(slot);
+        }
+    }
+
+    @Override
     public void channelOpened(Object channel, String path, Object slot) {
         FileDescriptor fdo = JdkAccess.fdOfChannel(channel);
         if (fdo == null || register(fdo, path, false, -1, (FdTracker.Slot) slot) == null) {
@@ -180,7 +193,7 @@ final class ManagedFiles implements FdBridge.Hooks {
         try {
             File file = new File(name).getAbsoluteFile();
             String absolute = file.getPath();
-            if (absolute.equals(agentJar) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
+            if (neverManaged(absolute) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
                 return null;
             }
             int[] inTracker = IN_TRACKER.get();
@@ -217,6 +230,16 @@ final class ManagedFiles implements FdBridge.Hooks {
             }
             return null;
         }
+    }
+
+    /**
+     * Files never managed, whatever the globs say: the agent's own jar and log file, and the
+     * kernel's pseudo-files (/proc, /sys, /dev: "regular" files for fstat, but their content is
+     * made at each open, and a reopen would not continue where a read stopped).
+     */
+    private boolean neverManaged(String absolute) {
+        return absolute.equals(agentJar) || absolute.equals(agentLog) || absolute.startsWith("/proc/")
+                || absolute.startsWith("/sys/") || absolute.startsWith("/dev/");
     }
 
     /**
@@ -401,14 +424,16 @@ final class ManagedFiles implements FdBridge.Hooks {
     // ---- pinned for good ----
 
     /**
-     * {@code getFD()}. Followed (the default): nothing yet; the object is the handle's own, so its
-     * {@code sync()} and {@code valid()} (instrumented) restore it and a channel from a stream on
-     * it shares the handle; a stream built on it pins it ({@link #sharedWithStream}).
+     * {@code getFD()}. Followed (the default): nothing; the object is the handle's own, so its
+     * {@code sync()} and {@code valid()} (instrumented) restore it, and a stream built on it (and
+     * that stream's channel) shares the handle. {@code fdcap.getfd=pin}: pinned for good.
      */
     @Override
     public void escaped(FileDescriptor fdo) {
         ManagedFd m = managed.get(fdo);
-        if (m == null || pinOnGetFd) {
+        if (m != null && pinOnGetFd) {
+            m.pinForGood();
+        } else if (m == null) {
             sharedWithStream(fdo);
         }
     }
@@ -417,8 +442,9 @@ final class ManagedFiles implements FdBridge.Hooks {
     public void sharedWithStream(FileDescriptor fdo) {
         ManagedFd m = managed.get(fdo);
         if (m != null) {
-            m.pinForGood();
-        } else if (preexisting != null && JdkAccess.get(fdo) >= 0) {
+            return; // the stream's methods restore and pin the shared handle, as its owner's do
+        }
+        if (preexisting != null && JdkAccess.get(fdo) >= 0) {
             // Opened before the attach and escaping now: never adopt it.
             synchronized (preexisting) {
                 if (managed.get(fdo) == null) {

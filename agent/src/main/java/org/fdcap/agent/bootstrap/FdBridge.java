@@ -71,6 +71,9 @@ public final class FdBridge {
 
         void channelOpened(Object channel, String path, Object slot);
 
+        /** A FileInputStream ({@code output} false) or FileOutputStream was opened on {@code name}. */
+        void streamOpened(FileDescriptor fd, String name, boolean output, boolean append, Object slot);
+
         Object enter(FileDescriptor fd) throws IOException;
 
         Object enter(RandomAccessFile raf) throws IOException;
@@ -168,6 +171,26 @@ public final class FdBridge {
             h.notOpened(slot);
         } else {
             h.rafOpened(raf, fd, name, mode, slot);
+        }
+    }
+
+    /**
+     * Exit of {@code FileInputStream.open(String)} / {@code FileOutputStream.open(String, boolean)}:
+     * a descriptor was opened, or the open failed.
+     */
+    public static void streamOpened(FileDescriptor fd, String name, boolean output, boolean append, Object slot,
+            Throwable thrown) {
+        if (slot == null) {
+            return;
+        }
+        Hooks h = hooks;
+        if (h == null) {
+            return;
+        }
+        if (thrown != null || fd == null) {
+            h.notOpened(slot);
+        } else {
+            h.streamOpened(fd, name, output, append, slot);
         }
     }
 

@@ -24,6 +24,7 @@ import java.util.List;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.matcher.ElementMatcher;
@@ -58,9 +59,12 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <tr><td></td><td>{@code sync()} (JDK 21+)</td><td>restore + pin / unpin</td></tr>
  *   <tr><td>{@code java.io.UnixFileSystem}</td><td>{@code delete}, {@code rename}</td><td>follow the
  *       rename; keep a removed file reachable (pool or anchor); refuse (false) when that cannot be</td></tr>
- *   <tr><td>{@code java.io.FileInputStream}, {@code FileOutputStream}</td><td>private {@code open}
- *       failing with EMFILE</td><td>suspend some, retry (not managed otherwise)</td></tr>
- *   <tr><td></td><td>constructor taking a {@code FileDescriptor}</td><td>pin that descriptor for good</td></tr>
+ *   <tr><td>{@code java.io.FileInputStream}, {@code FileOutputStream}</td><td>private {@code open}</td><td>make
+ *       room before, register the descriptor after (read-only; write-only, appending or not); on
+ *       EMFILE: suspend some, retry</td></tr>
+ *   <tr><td></td><td>every public instance method but close/getFD/getChannel</td><td>restore + pin / unpin</td></tr>
+ *   <tr><td></td><td>{@code close()}, {@code getFD()}</td><td>as RandomAccessFile's</td></tr>
+ *   <tr><td></td><td>constructor taking a {@code FileDescriptor}</td><td>share that descriptor's handle</td></tr>
  *   <tr><td>{@code sun.nio.fs.UnixChannelFactory}</td><td>static {@code newFileChannel(int, UnixPath, ...)}</td><td>make
  *       room before, register the channel after</td></tr>
  *   <tr><td></td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
@@ -145,11 +149,18 @@ public final class Instrumentations {
                         .visit(Advice.to(FileSystemAdvice.NioCopy.class)
                                 .on(named("copy").and(takesArguments(3)).and(takesArgument(0, Path.class))
                                         .and(takesArgument(1, Path.class)))))
-                .type(namedOneOf("java.io.FileInputStream", "java.io.FileOutputStream"))
+                .type(named("java.io.FileInputStream"))
                 .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(StreamAdvice.OpenInput.class)
+                                .on(named("open").and(isPrivate()).and(takesArguments(String.class))))
                         .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate())))
-                        .visit(Advice.to(StreamAdvice.class)
-                                .on(isConstructor().and(takesArguments(FileDescriptor.class)))))
+                        .visit(streamMethods()))
+                .type(named("java.io.FileOutputStream"))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(StreamAdvice.OpenOutput.class)
+                                .on(named("open").and(isPrivate()).and(takesArguments(String.class, boolean.class))))
+                        .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate())))
+                        .visit(streamMethods()))
                 .type(named(CHANNEL_FACTORY))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class)
@@ -157,6 +168,16 @@ public final class Instrumentations {
                         .visit(Advice.to(ChannelFactoryAdvice.class)
                                 .on(named("newFileChannel").and(isStatic()).and(takesArgument(0, int.class)))))
                 .makeRaw();
+    }
+
+    /** What FileInputStream and FileOutputStream share: use, close, getFD, and streams on a FileDescriptor. */
+    private static AsmVisitorWrapper streamMethods() {
+        return new AsmVisitorWrapper.Compound(
+                Advice.to(StreamAdvice.Use.class)
+                        .on(publicInstanceMethods().and(not(namedOneOf("close", "getFD", "getChannel")))),
+                Advice.to(StreamAdvice.Close.class).on(named("close").and(takesNoArguments())),
+                Advice.to(StreamAdvice.GetFd.class).on(named("getFD")),
+                Advice.to(StreamAdvice.Shared.class).on(isConstructor().and(takesArguments(FileDescriptor.class))));
     }
 
     /** The classes whose bytes Byte Buddy reads when transforming (loaded before install). */
@@ -169,7 +190,9 @@ public final class Instrumentations {
                 FileChannelImplAdvice.Lock.class, FileChannelImplAdvice.Close.class,
                 FileDescriptorAdvice.Valid.class, FileDescriptorAdvice.Sync.class, FileSystemAdvice.IoDelete.class,
                 FileSystemAdvice.IoRename.class,
-                OpenRetryAdvice.class, StreamAdvice.class, FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
+                OpenRetryAdvice.class, StreamAdvice.OpenInput.class, StreamAdvice.OpenOutput.class,
+                StreamAdvice.Use.class, StreamAdvice.Close.class, StreamAdvice.GetFd.class, StreamAdvice.Shared.class,
+                FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
                 FileSystemAdvice.NioCopy.class,
                 FdBridge.class);
     }
