@@ -106,7 +106,7 @@ public final class AgentComparison {
         out.println("| reads | threads | pairs | " + baselineName() + " (ns/read) | agent (ns/read) | agent slower by (mean, 95% CI)"
                 + " | median pair |");
         out.println("|---|---|---|---|---|---|---|");
-        for (String method : opts.getOrDefault("only", "rafSeekRead,channelPread").split(",")) {
+        for (String method : opts.getOrDefault("only", "rafSeekRead,channelPread,streamRead,streamWrite").split(",")) {
             for (int t : threads()) {
                 Paired p = paired(FileReadBenchmark.class, method, t);
                 out.printf(Locale.ROOT, "| %s | %d | %d | %s | %s | %s | %+.1f%% |%n", method, t, p.pairs, p.none,

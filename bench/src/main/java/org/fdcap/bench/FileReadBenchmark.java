@@ -1,5 +1,7 @@
 package org.fdcap.bench;
 
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -30,7 +32,11 @@ import org.openjdk.jmh.infra.ThreadParams;
  * <p>{@code rafSeekRead}: {@link RandomAccessFile#seek} + {@link RandomAccessFile#read(byte[])},
  * each thread with its own 64 RandomAccessFiles (a RandomAccessFile's offset is not for sharing).
  * {@code channelPread}: {@link FileChannel#read(ByteBuffer, long)} into a direct buffer, the 64
- * channels shared by all threads.
+ * channels shared by all threads. {@code streamRead}: {@link FileInputStream#read(byte[])} of the
+ * next 4 KiB of one of a thread's own 64 FileInputStreams, chosen at random (back to the start,
+ * through its channel, at the end of the file: once in 64 reads). {@code streamWrite}:
+ * {@link FileOutputStream#write(byte[])} of 4 KiB to one of a thread's own 64 files (back to the
+ * start at 256 KiB, so the files stay in the page cache).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -69,6 +75,10 @@ public class FileReadBenchmark {
     public static class Reader {
         RandomAccessFile[] rafs;
         Cursor cursor;
+        FileInputStream[] ins;
+        FileOutputStream[] outs;
+        Path[] written;
+        final int[] blocksWritten = new int[FILES];
         final byte[] buf = new byte[DataFiles.BLOCK];
         final ByteBuffer direct = ByteBuffer.allocateDirect(DataFiles.BLOCK);
 
@@ -76,15 +86,24 @@ public class FileReadBenchmark {
         public void setUp(Files64 files, ThreadParams thread) throws IOException {
             cursor = new Cursor(FILES, FILE_SIZE, 1000 + thread.getThreadIndex());
             rafs = new RandomAccessFile[FILES];
+            ins = new FileInputStream[FILES];
+            outs = new FileOutputStream[FILES];
+            written = new Path[FILES];
             for (int i = 0; i < FILES; i++) {
                 rafs[i] = new RandomAccessFile(files.paths[i].toFile(), "r");
+                ins[i] = new FileInputStream(files.paths[i].toFile());
+                written[i] = java.nio.file.Files.createTempFile("fdcap-bench-write", ".bin");
+                outs[i] = new FileOutputStream(written[i].toFile());
             }
         }
 
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
-            for (RandomAccessFile raf : rafs) {
-                raf.close();
+            for (int i = 0; i < FILES; i++) {
+                rafs[i].close();
+                ins[i].close();
+                outs[i].close();
+                java.nio.file.Files.delete(written[i]);
             }
         }
     }
@@ -96,6 +115,30 @@ public class FileReadBenchmark {
         RandomAccessFile raf = r.rafs[c.file()];
         raf.seek(c.offset());
         return raf.read(r.buf);
+    }
+
+    @Benchmark
+    public int streamRead(Reader r) throws IOException {
+        Cursor c = r.cursor;
+        c.advance();
+        FileInputStream in = r.ins[c.file()];
+        int n = in.read(r.buf);
+        if (n < r.buf.length) {
+            in.getChannel().position(0);
+        }
+        return n;
+    }
+
+    @Benchmark
+    public void streamWrite(Reader r) throws IOException {
+        Cursor c = r.cursor;
+        c.advance();
+        int f = c.file();
+        r.outs[f].write(r.buf);
+        if (++r.blocksWritten[f] == FILE_SIZE / DataFiles.BLOCK) {
+            r.blocksWritten[f] = 0;
+            r.outs[f].getChannel().position(0);
+        }
     }
 
     @Benchmark

@@ -1,6 +1,10 @@
 package org.fdcap.examples;
 
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FileWriter;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,27 +18,37 @@ import java.util.zip.CRC32;
 
 /**
  * The demo: a program that needs thousands of descriptors at once. It opens N files with
- * {@link RandomAccessFile} and N with {@link FileChannel#open}, keeps them all open, writes a
+ * {@link RandomAccessFile}, N with {@link FileChannel#open}, and N logs written through a
+ * {@link PrintWriter} over a {@link FileWriter} in append mode and read back through a
+ * {@link FileInputStream} kept open on each (two descriptors a log), keeps them all open, writes a
  * record into each, goes back over all of them to read, append and re-read, verifies every byte,
  * and prints a checksum of everything it read.
  *
  * <p>Under a low RLIMIT_NOFILE it dies of "Too many open files"; under fdcap it completes with the
  * same output as without any limit.
  *
- * <p>Usage: {@code ManyFilesDemo [filesPerKind=1500] [dir]}
+ * <p>Usage: {@code ManyFilesDemo [filesPerKind=750] [dir]}: 4 × filesPerKind descriptors at once.
  */
 public final class ManyFilesDemo {
     private ManyFilesDemo() {
     }
 
     public static void main(String[] args) throws IOException {
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 1500;
+        int n = args.length > 0 ? Integer.parseInt(args[0]) : 750;
         Path dir = args.length > 1 ? Files.createDirectories(Path.of(args[1])) : Files.createTempDirectory("fdcap-demo");
         RandomAccessFile[] rafs = new RandomAccessFile[n];
         FileChannel[] channels = new FileChannel[n];
+        PrintWriter[] logs = new PrintWriter[n];
+        FileInputStream[] tails = new FileInputStream[n];
         CRC32 crc = new CRC32();
         try {
             for (int i = 0; i < n; i++) {
+                File log = dir.resolve("log-" + i + ".txt").toFile();
+                Files.deleteIfExists(log.toPath());
+                logs[i] = new PrintWriter(new FileWriter(log, true));
+                logs[i].print(new String(record("log", i, 0), StandardCharsets.US_ASCII));
+                logs[i].flush();
+                tails[i] = new FileInputStream(log);
                 rafs[i] = new RandomAccessFile(dir.resolve("raf-" + i + ".dat").toFile(), "rw");
                 rafs[i].setLength(0);
                 rafs[i].write(record("raf", i, 0));
@@ -58,6 +72,18 @@ public final class ManyFilesDemo {
                     channels[i].read(buf, 0);
                     check(buf.array(), "ch", i, round, channels[i].size());
                     crc.update(buf.array());
+                    // Streams: append a line through the writer, read what is new through the
+                    // input stream, which has stayed where the last round left it.
+                    logs[i].print(new String(record("log", i, round), StandardCharsets.US_ASCII));
+                    logs[i].flush();
+                    byte[] fresh = tails[i].readAllBytes();
+                    String expected = (round == 1 ? new String(record("log", i, 0), StandardCharsets.US_ASCII) : "")
+                            + new String(record("log", i, round), StandardCharsets.US_ASCII);
+                    if (!expected.equals(new String(fresh, StandardCharsets.US_ASCII))) {
+                        throw new IOException("content mismatch in log " + i + ": " + new String(fresh,
+                                StandardCharsets.US_ASCII));
+                    }
+                    crc.update(fresh);
                 }
             }
         } finally {
@@ -68,6 +94,12 @@ public final class ManyFilesDemo {
                 if (channels[i] != null) {
                     channels[i].close();
                 }
+                if (logs[i] != null) {
+                    logs[i].close();
+                }
+                if (tails[i] != null) {
+                    tails[i].close();
+                }
             }
             if (args.length <= 1) {
                 try (Stream<Path> files = Files.walk(dir)) {
@@ -75,7 +107,8 @@ public final class ManyFilesDemo {
                 }
             }
         }
-        System.out.println("files: " + (2 * n) + " open at once, all verified");
+        System.out.println("descriptors: " + (4 * n) + " open at once (" + n + " RandomAccessFiles, " + n
+                + " FileChannels, " + n + " logs with a FileWriter and a FileInputStream each), all verified");
         System.out.printf("checksum: %08x%n", crc.getValue());
     }
 
