@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.fdcap.it.thirdparty.BerkeleyJe;
 import org.fdcap.it.thirdparty.DerbyTables;
 import org.fdcap.it.thirdparty.H2SplitDatabases;
+import org.fdcap.it.thirdparty.LogbackFileAppenders;
 import org.fdcap.it.thirdparty.LuceneReadersUnderMerges;
 import org.fdcap.it.thirdparty.LuceneSearch;
 import org.fdcap.it.thirdparty.ZipArchives;
@@ -22,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Real, unmodified libraries from Maven Central whose descriptor use is heavy and different in
  * kind, each run under the agent with an RLIMIT_NOFILE far below what it needs: the output is
- * the output of an uncapped run without the agent, and without the agent the same limit kills it.
+ * the output of an uncapped run without the agent, and without the agent the same limit kills it
+ * (or, for Logback, which only records an error, loses the logs of most appenders).
  */
 class ThirdPartyIT {
     private static final Path LIBS = Path.of(System.getProperty("fdcap.it.thirdParty", "target/third-party"));
@@ -82,6 +84,16 @@ class ThirdPartyIT {
     @Test
     void berkeleyJeReadsAndCleansHundredsOfLogFilesThroughItsOwnRandomAccessFileSubclass() throws Exception {
         proveWithAgent(BerkeleyJe.class, 128, "reserve=48", "8", "1000");
+    }
+
+    /**
+     * A FileOutputStream per appender, kept open from start to stop: without the agent Logback
+     * starts the first appenders the limit allows, records an error for each of the others and
+     * drops their events.
+     */
+    @Test
+    void logbackLogsThroughThreeThousandFileAppendersEachKeepingItsFileOpen() throws Exception {
+        prove(LogbackFileAppenders.class, 256, "3000", "10");
     }
 
     private static void prove(Class<?> main, int limit, String... args) throws Exception {

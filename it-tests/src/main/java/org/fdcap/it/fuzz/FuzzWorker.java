@@ -34,15 +34,19 @@ import java.util.zip.CRC32;
  * One worker of the differential fuzzer: a seeded random program over its own files
  * ({@code f0..fN} in its own directory) and a table of handles kept open between operations
  * (RandomAccessFiles in every mode, half of them a subclass overriding every method, FileChannels
- * and byte channels with every option set, and the streams and readers of {@code Files}). Every
+ * and byte channels with every option set, the streams and readers of {@code Files}, and
+ * FileInputStreams and FileOutputStreams, truncating and appending, opened on a path). Every
  * outcome goes into a digest: return values, CRCs of the bytes read, positions, sizes, and the
  * class of every exception.
  *
  * <p>Operations: every read/write variant (single byte, arrays, data types, positional, scatter,
  * gather, heap and direct buffers), seek/position/getFilePointer, length/size, setLength/truncate
  * (also through another handle on the same file), append, force, sync, transferTo/From between
- * handles, maps (read-only, read-write, private), {@code Files} whole-file APIs and unmanaged
- * FileInputStream/FileOutputStream, use after close, bad arguments, and "episodes" on scratch
+ * handles, maps (read-only, read-write, private), {@code Files} whole-file APIs and short-lived
+ * FileInputStream/FileOutputStream, use after close, bad arguments; on the path streams also skip
+ * (backwards and past the end), available, readAllBytes, {@code getFD()}, every channel operation
+ * on {@code getChannel()} (the stream's own position), transfers between that channel and another
+ * handle's, and close through the channel; and "episodes" on scratch
  * files for what pins a descriptor for good under the agent: locks, {@code getFD()} shared with
  * streams, delete, rename and replace (by rename and by copy) while open, then more operations
  * (so that the handles are suspended and restored through the new name, the unlinked-file pool
@@ -59,13 +63,23 @@ final class FuzzWorker implements Runnable {
     private static final Set<? extends OpenOption>[] CHANNEL_OPTIONS = optionSets();
 
     private final Path dir;
-    private final Random r;
+    /** The program's generator; {@link #withGenerator} lends its place to {@link #streaming}. */
+    private Random r;
     /**
      * Which RandomAccessFiles are {@link OverridingRandomAccessFile}s: a generator of its own,
      * seeded from the worker's seed, so that every seed runs the operations it ran before the
      * subclass was added (its replay lines stay valid) and only the class of some handles changes.
      */
     private final Random subclassing;
+    /**
+     * Which of the {@code Files} streams are path streams ({@code new FileInputStream(path)},
+     * {@code new FileOutputStream(path[, append])}) instead, and what is done with them besides
+     * what is done with any stream: a generator of its own, as {@link #subclassing}, so that a
+     * seed runs the operations it ran before they were added until a path stream first does what
+     * the {@code Files} stream would not have done (an append open of a missing file succeeds, a
+     * close through the channel).
+     */
+    private final Random streaming;
     private final int ops;
     private final boolean trace;
     private final StringBuilder log = new StringBuilder();
@@ -83,6 +97,7 @@ final class FuzzWorker implements Runnable {
         this.dir = dir;
         this.r = new Random(seed);
         this.subclassing = new Random(~seed);
+        this.streaming = new Random(seed * 31 + 21);
         this.ops = ops;
         this.trace = trace;
         this.slots = new Object[handles];
@@ -223,13 +238,26 @@ final class FuzzWorker implements Runnable {
                 break;
             }
             case 4:
-                op(name + " input stream", () -> opened(s, Files.newInputStream(path)));
+                if (streaming.nextBoolean()) {
+                    boolean byName = streaming.nextBoolean();
+                    op(name + " file input stream", () -> opened(s, byName ? new FileInputStream(path.toString())
+                            : new FileInputStream(path.toFile())));
+                } else {
+                    op(name + " input stream", () -> opened(s, Files.newInputStream(path)));
+                }
                 break;
             case 5: {
                 int how = r.nextInt(3);
-                op(name + " output stream " + how, () -> opened(s, how == 0 ? Files.newOutputStream(path)
-                        : how == 1 ? Files.newOutputStream(path, StandardOpenOption.APPEND)
-                        : Files.newOutputStream(path, StandardOpenOption.WRITE)));
+                if (how < 2 && streaming.nextBoolean()) {
+                    // truncating, or appending (and creating a missing file, which Files' APPEND does not)
+                    boolean append = how == 1;
+                    op(name + " file output stream " + how, () -> opened(s, append || streaming.nextBoolean()
+                            ? new FileOutputStream(path.toFile(), append) : new FileOutputStream(path.toString())));
+                } else {
+                    op(name + " output stream " + how, () -> opened(s, how == 0 ? Files.newOutputStream(path)
+                            : how == 1 ? Files.newOutputStream(path, StandardOpenOption.APPEND)
+                            : Files.newOutputStream(path, StandardOpenOption.WRITE)));
+                }
                 break;
             }
             default:
@@ -263,6 +291,16 @@ final class FuzzWorker implements Runnable {
             }
         } else if (h instanceof FileChannel) {
             channelOperation((FileChannel) h, "channel " + who);
+        } else if (h instanceof FileInputStream) {
+            inputOperation((InputStream) h, "fis " + who);
+            if (streaming.nextBoolean()) {
+                pathStreamOperation(s, (FileInputStream) h, "fis " + who);
+            }
+        } else if (h instanceof FileOutputStream) {
+            outputOperation((OutputStream) h, "fos " + who);
+            if (streaming.nextBoolean()) {
+                pathStreamOperation(s, (FileOutputStream) h, "fos " + who);
+            }
         } else if (h instanceof InputStream) {
             inputOperation((InputStream) h, "in " + who);
         } else if (h instanceof OutputStream) {
@@ -509,6 +547,129 @@ final class FuzzWorker implements Runnable {
             }
             return "ok";
         });
+    }
+
+    /**
+     * What only a path stream has, drawn from {@link #streaming}: skip (also backwards, and past
+     * the end), available, readAllBytes and getFD for an input stream; write(b, off, len),
+     * getFD().sync() for an output stream; for both, any channel operation on getChannel() (the
+     * stream's own descriptor and position), a transfer between that channel and another slot's
+     * handle, and close through the channel. Pins at most two handles, as a transfer does.
+     */
+    private void pathStreamOperation(int s, Closeable stream, String who) {
+        FileInputStream in = stream instanceof FileInputStream ? (FileInputStream) stream : null;
+        FileOutputStream out = in == null ? (FileOutputStream) stream : null;
+        int k = streaming.nextInt(12);
+        int len = streaming.nextInt(MAX_LEN);
+        switch (k) {
+            case 0:
+            case 1:
+            case 2:
+            case 3:
+                withGenerator(streaming, () -> channelOperation(channelOfStream(stream), who + " channel"));
+                break;
+            case 4:
+                if (in != null) {
+                    long n = streaming.nextInt(4) == 0 ? -len : streaming.nextInt(8) == 0 ? MAX_POS + len : len;
+                    op(who + " skip " + n, () -> in.skip(n) + " then available " + in.available());
+                } else {
+                    byte[] data = bytes(streaming, len + 16);
+                    int off = streaming.nextInt(16);
+                    op(who + " write(b," + off + "," + len + ")", () -> {
+                        out.write(data, off, len);
+                        return out.getChannel().position();
+                    });
+                }
+                break;
+            case 5:
+                op(who + " available or sync", () -> {
+                    if (in != null) {
+                        return in.available();
+                    }
+                    out.getFD().sync();
+                    return "synced at " + out.getChannel().position();
+                });
+                break;
+            case 6:
+                if (in != null) {
+                    op(who + " readAllBytes", () -> crc(in.readAllBytes()) + " at " + in.getChannel().position());
+                } else {
+                    long pos = streaming.nextInt(MAX_POS);
+                    byte[] data = bytes(streaming, len);
+                    op(who + " position(" + pos + ") then write " + len, () -> {
+                        out.getChannel().position(pos);
+                        out.write(data);
+                        return out.getChannel().position() + " size " + out.getChannel().size();
+                    });
+                }
+                break;
+            case 7:
+                op(who + " getFD", () -> {
+                    FileDescriptor fd = in != null ? in.getFD() : out.getFD();
+                    return fd.valid() + " at " + channelOfStream(stream).position();
+                });
+                break;
+            case 8:
+            case 9: {
+                int other = streaming.nextInt(slots.length);
+                long pos = streaming.nextInt(MAX_POS);
+                long count = streaming.nextInt(2 * MAX_LEN);
+                FileChannel mine = channelOfStream(stream);
+                FileChannel theirs = anyChannelOf(other);
+                if (theirs == null) {
+                    record(who + " no transfer with " + other);
+                } else if (k == 8) {
+                    op(who + " transferTo " + other + " " + pos + " " + count, () -> mine.transferTo(pos, count,
+                            theirs) + " at " + theirs.position() + "/" + mine.position());
+                } else {
+                    op(who + " transferFrom " + other + " " + pos + " " + count, () -> mine.transferFrom(theirs, pos,
+                            count) + " at " + mine.position() + "/" + theirs.position());
+                }
+                break;
+            }
+            case 10:
+                if (streaming.nextInt(3) != 0) {
+                    op(who + " channel size", () -> channelOfStream(stream).size());
+                    break;
+                }
+                op(who + " close through the channel", () -> {
+                    closed[s] = true;
+                    FileChannel ch = channelOfStream(stream);
+                    ch.close();
+                    return ch.isOpen() + " " + (in != null ? in.available() : "");
+                });
+                break;
+            default:
+                op(who + " channel position and size", () -> channelOfStream(stream).position() + "/"
+                        + channelOfStream(stream).size());
+                break;
+        }
+    }
+
+    private static FileChannel channelOfStream(Closeable stream) {
+        return stream instanceof FileInputStream ? ((FileInputStream) stream).getChannel()
+                : ((FileOutputStream) stream).getChannel();
+    }
+
+    /** The channel of a slot's RandomAccessFile, FileChannel or path stream; null for other kinds. */
+    private FileChannel anyChannelOf(int s) {
+        Object h = slots[s];
+        return h instanceof FileInputStream || h instanceof FileOutputStream ? channelOfStream((Closeable) h)
+                : channelOf(s);
+    }
+
+    /**
+     * Runs {@code body} with {@code g} in place of the program's generator: operations written
+     * for {@link #r} then draw from {@code g}, and leave {@link #r}'s sequence as it was.
+     */
+    private void withGenerator(Random g, Runnable body) {
+        Random saved = r;
+        r = g;
+        try {
+            body.run();
+        } finally {
+            r = saved;
+        }
     }
 
     private void readerOperation(BufferedReader reader, String who) {
@@ -890,8 +1051,12 @@ final class FuzzWorker implements Runnable {
     }
 
     private byte[] bytes(int n) {
+        return bytes(r, n);
+    }
+
+    private static byte[] bytes(Random g, int n) {
         byte[] b = new byte[n];
-        r.nextBytes(b);
+        g.nextBytes(b);
         return b;
     }
 
