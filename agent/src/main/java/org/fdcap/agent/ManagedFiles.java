@@ -205,8 +205,8 @@ final class ManagedFiles implements FdBridge.Hooks {
             NativeCalls.FdInfo info;
             try {
                 info = inspect(fd, flags);
-                if (info == null || !info.regular) {
-                    return null;
+                if (info == null || !info.regular || info.dev == procDev || info.dev == sysDev) {
+                    return null; // a pseudo-file reached by another name (/etc/mtab -> /proc/mounts)
                 }
                 m = new ManagedFd(fdo, collected, info, ownsCleanable);
                 if (leaks != null) {
@@ -230,6 +230,15 @@ final class ManagedFiles implements FdBridge.Hooks {
             }
             return null;
         }
+    }
+
+    /** The devices of /proc and /sys (-1 when unknown): their files are never managed, by any name. */
+    private final long procDev = deviceOf("/proc/self");
+    private final long sysDev = deviceOf("/sys/kernel");
+
+    private static long deviceOf(String path) {
+        long[] id = NativeCalls.identity(path);
+        return id == null ? -1 : id[0];
     }
 
     /**
