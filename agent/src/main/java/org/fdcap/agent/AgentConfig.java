@@ -26,14 +26,17 @@ import java.util.Properties;
 public final class AgentConfig {
     /** Descriptors left by default for what the agent cannot see (sockets, pipes, late JDK files). */
     public static final int DEFAULT_RESERVE = 16;
+    /** Descriptors kept free ahead of need by default (at most an eighth of the capacity). */
+    public static final int DEFAULT_SPARE = 16;
 
     static final String PREFIX = "fdcap.";
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir", "spare");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
     private final int reserve;
+    private final int spare;
     private final List<String> include;
     private final List<String> exclude;
     private final Path unlinkedDir;
@@ -55,6 +58,9 @@ public final class AgentConfig {
         reserve = v.containsKey("reserve") ? positiveInt(v, "reserve", 0,
                 "a whole number of descriptors, 0 or more (left for descriptors fdcap does not manage)")
                 : DEFAULT_RESERVE;
+        spare = v.containsKey("spare") ? positiveInt(v, "spare", 0,
+                "a whole number of descriptors, 0 or more (kept free ahead of need by a background thread; 0 for none)")
+                : DEFAULT_SPARE;
         include = globs(v, "include");
         exclude = globs(v, "exclude");
         unlinkedDir = v.containsKey("unlinked.dir") ? directory(v.get("unlinked.dir")) : null;
@@ -135,6 +141,15 @@ public final class AgentConfig {
         return max;
     }
 
+    /**
+     * Descriptors a background thread keeps free under the capacity ahead of need, so that a
+     * restore on the program's thread finds room at once (at most an eighth of the capacity; 0 for
+     * no thread).
+     */
+    public int spare() {
+        return spare;
+    }
+
     /** Descriptors left for what the agent does not manage, when {@link #max()} is not given. */
     public int reserve() {
         return reserve;
@@ -210,7 +225,7 @@ public final class AgentConfig {
 
     @Override
     public String toString() {
-        return "max=" + (max == null ? "auto" : max) + " reserve=" + reserve + " include=" + include + " exclude="
+        return "max=" + (max == null ? "auto" : max) + " reserve=" + reserve + " spare=" + spare + " include=" + include + " exclude="
                 + exclude + " unlinked.dir=" + unlinkedDir + " log.level=" + logLevel + " log.file="
                 + (logFile == null ? "stderr" : logFile) + " stats=" + (statsAtExit ? "exit" : "none")
                 + (statsInterval == null ? "" : " stats.interval=" + statsInterval.toMillis() + "ms") + " leaks=" + leaks

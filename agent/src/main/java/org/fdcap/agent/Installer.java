@@ -166,6 +166,8 @@ public final class Installer {
                     .systemCalls(calls)
                     .unlinkedFilePool(config.unlinkedDir())
                     .leakTracing(false)
+                    .spare(config.spare())
+                    .spareThreads(ManagedFiles::evictorThread)
                     .build();
             LeakLog leaks = config.leaks() ? new LeakLog() : null;
             ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(),

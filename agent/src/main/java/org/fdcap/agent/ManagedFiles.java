@@ -57,6 +57,8 @@ final class ManagedFiles implements FdBridge.Hooks {
     private static final int MAKING_ROOM = 2;
     /** Looking at a descriptor object opened before the attach (may load a class: no re-entry). */
     private static final int INSPECTING = 3;
+    /** The tracker's background thread, suspending handles ahead of need (fdcap.spare). */
+    private static final int AHEAD = 4;
 
     private final FdTracker tracker;
     private final AgentConfig.PathFilter filter;
@@ -272,7 +274,22 @@ final class ManagedFiles implements FdBridge.Hooks {
     /** Why a suspension is happening on this thread now (for the JFR event): open, os-limit or restore. */
     static String suspendReason() {
         int doing = IN_TRACKER.get()[0];
-        return doing == ADOPTING ? "open" : doing == MAKING_ROOM ? "os-limit" : "restore";
+        return doing == ADOPTING ? "open" : doing == MAKING_ROOM ? "os-limit" : doing == AHEAD ? "ahead" : "restore";
+    }
+
+    /**
+     * The tracker's thread that keeps descriptors free ahead of need: a daemon of the agent's own
+     * (no program's context class loader kept alive by it), marked as inside the tracker for its
+     * life, so that nothing its work triggers (a log file opened, a class loaded) re-enters it.
+     */
+    static Thread evictorThread(Runnable body) {
+        Thread t = new Thread(() -> {
+            IN_TRACKER.get()[0] = AHEAD;
+            body.run();
+        }, "fdcap-evictor");
+        t.setDaemon(true);
+        t.setContextClassLoader(ManagedFiles.class.getClassLoader());
+        return t;
     }
 
     /**

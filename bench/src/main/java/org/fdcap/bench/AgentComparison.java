@@ -47,6 +47,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *          --only M,N (hit and advice: these benchmark methods only, e.g. channelPread)
  *          --baseline-agent JAR (hit and advice: the "no agent" side runs with this agent jar
  *          instead, to compare two builds of the agent pair by pair)
+ *          --agent-options "-Dfdcap.spare=0 ..." (JVM arguments added to every run with the agent)
  * </pre>
  */
 public final class AgentComparison {
@@ -66,7 +67,7 @@ public final class AgentComparison {
         if (args.length == 0) {
             System.err.println("usage: AgentComparison hit|advice|miss|sweep [--forks N] [--warmup N] [--iterations N]"
                     + " [--time S] [--threads 1,2] [--files N] [--max N] [--ratios a,b,...] [--csv F] [--svg F]"
-                    + " [--agent JAR] [--baseline-agent JAR] [--only METHOD,...] [--verbose]");
+                    + " [--agent JAR] [--baseline-agent JAR] [--agent-options \"-Dk=v ...\"] [--only METHOD,...] [--verbose]");
             System.exit(2);
         }
         Map<String, String> opts = new LinkedHashMap<>();
@@ -307,7 +308,7 @@ public final class AgentComparison {
         if (pairs < 2) {
             throw new IllegalArgumentException("--forks must be at least 2 for a paired comparison");
         }
-        List<String> agentArgs = List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false");
+        List<String> agentArgs = withAgentOptions("-javaagent:" + agentJar, "-Dfdcap.cache=false");
         String baselineJar = opts.get("baseline-agent");
         List<String> noneArgs = baselineJar == null ? List.of()
                 : List.of("-javaagent:" + new File(baselineJar).getAbsolutePath(), "-Dfdcap.cache=false");
@@ -398,7 +399,7 @@ public final class AgentComparison {
         try {
             AgentRun a = new AgentRun();
             a.score = run(ManyFilesReadBenchmark.class, "openFiles", threads, Map.of("files", String.valueOf(files)),
-                    List.of("-javaagent:" + agentJar, "-Dfdcap.cache=false", "-Dfdcap.max=" + max,
+                    withAgentOptions("-javaagent:" + agentJar, "-Dfdcap.cache=false", "-Dfdcap.max=" + max,
                             "-Dbench.report=" + report), forks);
             long reads = 0;
             long misses = 0;
@@ -420,6 +421,16 @@ public final class AgentComparison {
         } finally {
             Files.deleteIfExists(report);
         }
+    }
+
+    /** The agent's JVM arguments, then those of --agent-options (space-separated, e.g. "-Dfdcap.spare=0"). */
+    private List<String> withAgentOptions(String... args) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        String more = opts.get("agent-options");
+        if (more != null && !more.isBlank()) {
+            all.addAll(Arrays.asList(more.trim().split("\\s+")));
+        }
+        return all;
     }
 
     private Score run(Class<?> benchmark, String method, int threads, Map<String, String> params, List<String> jvmArgs)

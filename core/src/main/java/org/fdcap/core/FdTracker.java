@@ -81,6 +81,9 @@ public final class FdTracker implements AutoCloseable {
     private final AtomicLong foldedUses = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong suspensions = new AtomicLong();
+    private final AtomicLong suspendedAhead = new AtomicLong();
+    /** Keeps descriptors free ahead of need; null when {@link Builder#spare} is 0. */
+    private final Evictor evictor;
     private final AtomicLong errors = new AtomicLong();
     private final AtomicLong overshoots = new AtomicLong();
     private volatile Throwable lastError;
@@ -107,6 +110,8 @@ public final class FdTracker implements AutoCloseable {
         }
         this.policy = b.policy;
         this.queue = new VictimQueue(b.policy, b.capacity, events);
+        int spare = Math.min(b.spare, b.capacity / 8);
+        this.evictor = spare > 0 ? new Evictor(this, spare, b.spareThreads) : null;
     }
 
     /** Starts the configuration of a tracker. */
@@ -121,8 +126,33 @@ public final class FdTracker implements AutoCloseable {
         private boolean leakTracing;
         private EvictionPolicy policy = EvictionPolicy.SCAN_RESISTANT;
         private SystemCalls calls;
+        private int spare;
+        private java.util.concurrent.ThreadFactory spareThreads = r -> new Thread(r, "fdcap-evictor");
 
         private Builder() {
+        }
+
+        /**
+         * Keeps up to {@code n} descriptors free under the capacity ahead of need (at most an
+         * eighth of the capacity; 0, the default, for none): a background thread, started the
+         * first time the room runs low, suspends idle handles while the program's threads compute,
+         * so that a restore on a program's thread makes only its own system calls. The handles it
+         * suspends are the ones an open would have suspended a moment later; the price is that
+         * {@code n} fewer descriptors stay open at the cap. Suspensions it made are counted in
+         * {@link TrackerStats#suspendedAhead()}.
+         */
+        public Builder spare(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("spare must be >= 0, was " + n);
+            }
+            this.spare = n;
+            return this;
+        }
+
+        /** Makes the thread of {@link #spare} (a daemon named {@code fdcap-evictor} by default). */
+        public Builder spareThreads(java.util.concurrent.ThreadFactory threads) {
+            this.spareThreads = java.util.Objects.requireNonNull(threads, "threads");
+            return this;
         }
 
         /** The most descriptors open at once (required; 0 refuses every open). */
@@ -195,6 +225,19 @@ public final class FdTracker implements AutoCloseable {
      */
     public int room() {
         return Math.max(0, capacity - used.get());
+    }
+
+    /**
+     * The descriptors kept free ahead of need ({@link Builder#spare}, at most an eighth of the
+     * capacity); 0 when none are.
+     */
+    public int spare() {
+        return evictor == null ? 0 : evictor.spare;
+    }
+
+    /** Whether the calling thread is suspending handles ahead of need ({@link Builder#spare}), for bindings. */
+    public static boolean suspendingAhead() {
+        return Evictor.AHEAD.get() != null;
     }
 
     /** The eviction policy this tracker was built with. */
@@ -583,7 +626,7 @@ public final class FdTracker implements AutoCloseable {
         }
         return new TrackerStats(capacity, uses, misses.get(), suspensions.get(), errors.get(), overshoots.get(),
                 open.get(), suspended.get(), pinned, unsusp, held[FsHandle.HELD_ESCAPED], held[FsHandle.HELD_LOCKED],
-                held[FsHandle.HELD_DELETED], anchors.get());
+                held[FsHandle.HELD_DELETED], anchors.get(), suspendedAhead.get());
     }
 
     /** The first {@code max} pinned handles, as "path (pins)", for the message of a refusal. */
@@ -651,6 +694,9 @@ public final class FdTracker implements AutoCloseable {
      */
     public LeakReport destroy() {
         destroyed = true;
+        if (evictor != null) {
+            evictor.stop();
+        }
         List<LeakReport.LeakedHandle> handles = new ArrayList<>();
         registry.forEachHandle(h ->
                 handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(),
@@ -757,8 +803,14 @@ public final class FdTracker implements AutoCloseable {
                 int take = Math.min(capacity - u, n - held);
                 if (used.compareAndSet(u, u + take)) {
                     held += take;
+                    if (evictor != null) {
+                        evictor.reserved(capacity - u - take);
+                    }
                 }
                 continue;
+            }
+            if (evictor != null) {
+                evictor.reserved(0); // behind (or nothing idle): make room here, and wake it
             }
             if (suspendOne()) {
                 held++; // the victim's slot passes straight to us
@@ -922,6 +974,19 @@ public final class FdTracker implements AutoCloseable {
                 unreserve(1); // we still hold our own slot; the victim's goes back to the pool
             }
         }
+    }
+
+    /**
+     * For the {@link Evictor}: suspends one idle handle and frees its slot; false when nothing
+     * idle is left (or the tracker is destroyed).
+     */
+    boolean suspendAhead() {
+        if (destroyed || !suspendOne()) {
+            return false;
+        }
+        suspendedAhead.incrementAndGet();
+        unreserve(1);
+        return true;
     }
 
     /** Suspends one idle handle; false when none can be. The freed slot stays counted as used. */

@@ -22,6 +22,8 @@ package org.fdcap.core;
  * @param deleted open handles of files deleted behind the tracker's back, kept open (nothing could
  *     reopen them), not in use, now
  * @param anchors descriptors the tracker keeps on deleted files for their handles (one per file), now
+ * @param suspendedAhead of the {@code suspensions}, those made ahead of need by the background thread of
+ *     {@link FdTracker.Builder#spare} (the others were made by a program's thread that needed the room)
  */
 public record TrackerStats(
         int capacity,
@@ -37,7 +39,8 @@ public record TrackerStats(
         int escaped,
         int locked,
         int deleted,
-        int anchors) {
+        int anchors,
+        long suspendedAhead) {
 
     /**
      * Descriptors held open for a lasting reason now: {@code escaped + locked + deleted + anchors}.
@@ -58,6 +61,6 @@ public record TrackerStats(
                 + " anchors=" + anchors + ") suspended=" + suspended + " pinned=" + pinned + " held=" + held()
                 + " (escaped=" + escaped + " locked=" + locked + " deleted=" + deleted + " + the anchors) uses=" + uses
                 + " misses=" + misses
-                + " suspensions=" + suspensions + " errors=" + errors + " overshoots=" + overshoots;
+                + " suspensions=" + suspensions + " (ahead=" + suspendedAhead + ") errors=" + errors + " overshoots=" + overshoots;
     }
 }

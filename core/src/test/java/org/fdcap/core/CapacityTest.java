@@ -71,7 +71,7 @@ class CapacityTest {
         assertThrows(TooManyOpenFilesException.class, () -> tracker.open(dir.resolve("a"), FLAGS, 0600));
         assertThrows(TooManyOpenFilesException.class,
                 () -> tracker.openUnsuspendable(List.of("stdout"), n -> new int[] {1}));
-        assertEquals(new TrackerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tracker.stats());
+        assertEquals(new TrackerStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tracker.stats());
         assertEquals(baseline, openInProcess());
         assertDirectoryEmpty(dir);
     }
@@ -126,7 +126,7 @@ class CapacityTest {
         assertEquals(missing.toString(), e.getFile());
         assertThrows(java.nio.file.FileSystemException.class, () -> tracker.open(dir, OpenFlags.O_RDWR, 0),
                 "a directory cannot be opened for writing");
-        assertEquals(new TrackerStats(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tracker.stats());
+        assertEquals(new TrackerStats(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), tracker.stats());
 
         List<FsHandle> handles = open(tracker, "a");
         assertEquals(0, tracker.stats().suspensions(), "the one slot is free");

@@ -11,11 +11,12 @@ import java.util.zip.CRC32;
 
 /**
  * Hundreds of files open (RandomAccessFiles and FileChannels), all used once so that the agent
- * suspends most of them; then another process makes three of them unreachable: {@code chmod 000},
- * {@code rm}, and a replacement by {@code mv}. Then every file is read to the end and written
- * once more. Prints one line per file: its CRC, or the error. Without the agent every line is a
- * CRC (open descriptors do not care); with it the three files fail with an error naming them and
- * every other line is unchanged.
+ * suspends most of them; then another process makes four of them unreachable: {@code chmod 000},
+ * {@code rm}, a replacement by {@code mv} of another file over it, and {@code mv} to another name.
+ * Then every file is read to the end and written once more. Prints one line per file: its CRC, or
+ * the error. Without the agent every line is a CRC (open descriptors do not care); with it the four
+ * files fail with an error naming them (never the replacement's bytes) and every other line is
+ * unchanged.
  *
  * <p>Usage: {@code ChangedWhileSuspended dir files}
  */
@@ -43,6 +44,7 @@ public final class ChangedWhileSuspended {
         run("rm", dir.resolve("f2").toString());
         Files.write(dir.resolve("f3.tmp"), "new data".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         run("mv", dir.resolve("f3.tmp").toString(), dir.resolve("f3").toString());
+        run("mv", dir.resolve("f4").toString(), dir.resolve("f4.away").toString());
         for (int i = 0; i < n; i++) {
             try {
                 byte[] rest = read(handles[i], 1000);
