@@ -25,7 +25,7 @@ class OperationsIT {
             "unsuspendable", "uses", "suspensions", "errors", "overshoots");
 
     private static final Pattern STATS_LINE = Pattern.compile("(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} fdcap INFO +"
-            + "\\[fdcap-stats\\] stats: capacity=\\d+ active=\\d+ .* suspensions=(\\d+) errors=0 overshoots=0$");
+            + "\\[fdcap-stats\\] stats: capacity=\\d+ active=\\d+ .* suspensions=(\\d+) \\(ahead=\\d+\\) errors=0 overshoots=0$");
 
     @Test
     void theStatusCommandReadsTheMBeanAndAgreesWithTheExitLine() throws Exception {
@@ -127,7 +127,7 @@ class OperationsIT {
         assertEquals(0, r.errors(), r::toString);
         assertEquals(r.suspensions(), suspends.size(), r::toString);
         assertEquals(r.restores(), restores.size(), r::toString);
-        assertTrue(reasons(suspends).contains("open") && Set.of("open", "restore").containsAll(reasons(suspends)),
+        assertTrue(reasons(suspends).contains("open") && Set.of("open", "restore", "ahead").containsAll(reasons(suspends)),
                 reasons(suspends)::toString);
         assertTrue(reasons(restores).contains("use") && reasons(restores).contains("close")
                 && Set.of("use", "close").containsAll(reasons(restores)), reasons(restores)::toString);
