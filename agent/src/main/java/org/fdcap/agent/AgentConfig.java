@@ -28,8 +28,10 @@ public final class AgentConfig {
     public static final int DEFAULT_RESERVE = 16;
 
     static final String PREFIX = "fdcap.";
+    /** Every setting, without the prefix. {@code debug.*} are debugging aids, refused like the rest when unknown. */
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir",
+            "debug.transform");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
@@ -47,6 +49,7 @@ public final class AgentConfig {
     private final boolean pinOnGetFd;
     private final boolean cache;
     private final Path cacheDir;
+    private final boolean debugTransform;
 
     private AgentConfig(Map<String, String> v) throws ConfigException {
         enabled = parseBoolean(v, "enabled", true);
@@ -80,6 +83,7 @@ public final class AgentConfig {
         pinOnGetFd = getFd.equals("pin");
         cache = parseBoolean(v, "cache", true);
         cacheDir = v.containsKey("cache.dir") ? cacheDir(v.get("cache.dir")) : null;
+        debugTransform = parseBoolean(v, "debug.transform", false);
     }
 
     /**
@@ -99,8 +103,7 @@ public final class AgentConfig {
         }
         for (String name : properties.stringPropertyNames()) {
             // A misspelt setting (fdcap.maximum, fdcap.unlinked-dir) would silently do nothing.
-            if (name.startsWith(PREFIX) && !KEYS.contains(name.substring(PREFIX.length()))
-                    && !name.startsWith(PREFIX + "debug.")) {
+            if (name.startsWith(PREFIX) && !KEYS.contains(name.substring(PREFIX.length()))) {
                 throw new ConfigException("unknown setting " + name + "=" + properties.getProperty(name)
                         + ": expected one of " + PREFIX + String.join(", " + PREFIX, KEYS));
             }
@@ -201,6 +204,11 @@ public final class AgentConfig {
     /** Where they are cached ({@code fdcap.cache.dir}), or null for the default ({@code ~/.cache/fdcap}). */
     public Path cacheDir() {
         return cacheDir;
+    }
+
+    /** Whether every transformed class and transformation error is printed on stderr ({@code fdcap.debug.transform}). */
+    public boolean debugTransform() {
+        return debugTransform;
     }
 
     /** Compiles {@link #include()} and {@link #exclude()} into one predicate on absolute paths. */

@@ -175,10 +175,32 @@ class AgentConfigTest {
     }
 
     @Test
-    void debuggingPropertiesAndOtherPrefixesAreNotSettings() throws Exception {
-        AgentConfig c = AgentConfig.parse(null, props("fdcap.debug.transform", "true", "fdcapx", "1", "other", "2"));
+    void propertiesOfOtherPrefixesAreNotSettings() throws Exception {
+        AgentConfig c = AgentConfig.parse(null, props("fdcapx", "1", "other", "2", "FDCAP.max", "3"));
 
         assertTrue(c.enabled());
+        assertNull(c.max());
+    }
+
+    @Test
+    void theDebuggingSettingIsReadLikeEveryOther() throws Exception {
+        assertFalse(AgentConfig.parse(null, props()).debugTransform());
+        assertTrue(AgentConfig.parse(null, props("fdcap.debug.transform", "true")).debugTransform());
+        assertTrue(AgentConfig.parse("debug.transform=true", props()).debugTransform());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AgentConfig.parse(null, props("fdcap.debug.transform", "yes")));
+        assertEquals("invalid fdcap.debug.transform=yes: expected true or false", e.getMessage());
+    }
+
+    @Test
+    void anUnknownDebuggingNameIsRefused() {
+        ConfigException p = assertThrows(ConfigException.class,
+                () -> AgentConfig.parse(null, props("fdcap.debug.transforms", "true")));
+        ConfigException a = assertThrows(ConfigException.class, () -> AgentConfig.parse("debug.all=true", props()));
+
+        assertTrue(p.getMessage().startsWith("unknown setting fdcap.debug.transforms=true: expected one of"),
+                p.getMessage());
+        assertTrue(a.getMessage().startsWith("invalid agent argument 'debug.all=true'"), a.getMessage());
     }
 
     @Test
