@@ -55,7 +55,7 @@ public final class Installer {
     public static void install(String args, Instrumentation inst, File agentJar) {
         AgentConfig config;
         try {
-            config = AgentConfig.parse(args, System.getProperties());
+            config = AgentConfig.parse(args, System.getProperties(), System.getenv());
         } catch (ConfigException e) {
             System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
             return;
@@ -217,8 +217,9 @@ public final class Installer {
         int open = NativeCalls.openDescriptors();
         long capacity = max - open - MARGIN;
         if (capacity < 1) {
-            String setting = config.max() != null ? "fdcap.max=" + config.max() : "fdcap.reserve=" + config.reserve()
-                    + " (with RLIMIT_NOFILE " + soft + ")";
+            String setting = config.max() != null ? "fdcap.max=" + config.max() + " (" + config.origin("max") + ")"
+                    : "fdcap.reserve=" + config.reserve() + " (" + config.origin("reserve") + ", with RLIMIT_NOFILE "
+                    + soft + ")";
             throw new ConfigException("invalid " + setting + ": expected a cap above the " + (open + MARGIN)
                     + " descriptors the process already holds plus a margin");
         }
