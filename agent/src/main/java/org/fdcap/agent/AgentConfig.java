@@ -56,7 +56,11 @@ public final class AgentConfig {
     /** What was given, and where: for the errors found after parsing (the cap too low for this process). */
     private final Map<String, Setting> given;
 
-    private AgentConfig(Map<String, Setting> v) throws ConfigException {
+    /**
+     * @param local whether the settings are for this JVM: paths are then checked in its file
+     *     system; false only checks their syntax (for another JVM, {@link #checkArgument})
+     */
+    private AgentConfig(Map<String, Setting> v, boolean local) throws ConfigException {
         given = Collections.unmodifiableMap(v);
         enabled = parseBoolean(v, "enabled", true);
         max = v.containsKey("max") ? positiveInt(v, "max", 1,
@@ -66,13 +70,13 @@ public final class AgentConfig {
                 : DEFAULT_RESERVE;
         include = globs(v, "include");
         exclude = globs(v, "exclude");
-        unlinkedDir = v.containsKey("unlinked.dir") ? directory(v.get("unlinked.dir")) : null;
+        unlinkedDir = v.containsKey("unlinked.dir") ? directory(v.get("unlinked.dir"), local) : null;
         String level = word(v, "log.level", "warn");
         if (!LEVELS.contains(level)) {
             throw bad("log.level", v.get("log.level"), "one of off, error, warn, info, debug, trace");
         }
         logLevel = level;
-        logFile = v.containsKey("log.file") ? logFile(v.get("log.file")) : null;
+        logFile = v.containsKey("log.file") ? logFile(v.get("log.file"), local) : null;
         String stats = word(v, "stats", "none");
         if (!stats.equals("none") && !stats.equals("exit")) {
             throw bad("stats", v.get("stats"), "none or exit (print the tracker's counters to stderr at exit)");
@@ -106,12 +110,24 @@ public final class AgentConfig {
      */
     public static AgentConfig parse(String agentArgs, Properties properties, Map<String, String> environment)
             throws ConfigException {
-        return new AgentConfig(ConfigSources.collect(KEYS, agentArgs, properties, environment));
+        return new AgentConfig(ConfigSources.collect(KEYS, agentArgs, properties, environment, true), true);
     }
 
     /** {@link #parse(String, Properties, Map)} without environment variables. */
     public static AgentConfig parse(String agentArgs, Properties properties) throws ConfigException {
         return parse(agentArgs, properties, Map.of());
+    }
+
+    /**
+     * Checks an agent argument meant for another JVM ({@code attach}): the names, the syntax and
+     * the ranges of its values, the same as that JVM will, but not what depends on that JVM's view
+     * (whether a directory or log file is usable there, its configuration file, its properties and
+     * environment). Touches no file.
+     *
+     * @throws ConfigException what that JVM would refuse, in the same words
+     */
+    public static void checkArgument(String agentArgs) throws ConfigException {
+        new AgentConfig(ConfigSources.collect(KEYS, agentArgs, new Properties(), Map.of(), false), false);
     }
 
     /**
@@ -331,9 +347,12 @@ public final class AgentConfig {
         throw bad("stats.interval", s, "a duration of at least 10ms such as 30s, 500ms, 5m or 1h");
     }
 
-    private static Path directory(Setting s) throws ConfigException {
+    private static Path directory(Setting s, boolean local) throws ConfigException {
         try {
             Path p = Paths.get(s.value.trim()).toAbsolutePath();
+            if (!local) {
+                return p;
+            }
             Path existing = p;
             while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
                 existing = existing.getParent();
@@ -378,12 +397,16 @@ public final class AgentConfig {
         }
     }
 
-    private static Path logFile(Setting s) throws ConfigException {
+    private static Path logFile(Setting s, boolean local) throws ConfigException {
         try {
             Path p = Paths.get(s.value.trim()).toAbsolutePath();
             Path dir = p.getParent();
-            if (dir == null || !Files.isDirectory(dir) || Files.isDirectory(p)
-                    || (Files.exists(p) ? !Files.isWritable(p) : !Files.isWritable(dir))) {
+            boolean usable = !s.value.isBlank() && dir != null;
+            if (local) {
+                usable = usable && Files.isDirectory(dir) && !Files.isDirectory(p)
+                        && (Files.exists(p) ? Files.isWritable(p) : Files.isWritable(dir));
+            }
+            if (!usable) {
                 throw bad("log.file", s, "a writable file in an existing directory");
             }
             return p;

@@ -62,17 +62,18 @@ final class ConfigSources {
     /**
      * Every setting given in any source, by name without prefix, each from the source that wins.
      *
+     * @param readFile whether to read the configuration file (false: only check its name)
      * @throws ConfigException an unknown name, a malformed argument, or a configuration file that
      *     cannot be read or names something that is not a setting
      */
     static Map<String, Setting> collect(List<String> keys, String agentArgs, Properties properties,
-            Map<String, String> environment) throws ConfigException {
+            Map<String, String> environment, boolean readFile) throws ConfigException {
         Map<String, Setting> argument = argument(keys, agentArgs);
         Map<String, Setting> system = properties(keys, properties);
         Map<String, Setting> env = environment(keys, environment);
         Map<String, Setting> values = new LinkedHashMap<>();
         Setting file = argument.getOrDefault(CONFIG_FILE, system.getOrDefault(CONFIG_FILE, env.get(CONFIG_FILE)));
-        if (file != null) {
+        if (file != null && readFile) {
             values.putAll(file(keys, file));
         }
         values.putAll(env);

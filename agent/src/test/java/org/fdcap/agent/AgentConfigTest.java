@@ -476,6 +476,28 @@ class AgentConfigTest {
         assertThrows(ConfigException.class, () -> AgentConfig.parse("max=5", props(), env("FDCAP_MAXX", "5")));
     }
 
+    @Test
+    void anArgumentForAnotherJvmIsCheckedInTheSameWords() {
+        for (String bad : List.of("maxx=200", "max=0", "log.level=loud", "exclude=**{", "stats.interval=1ms", "max",
+                "config.file=", "debug.all=true")) {
+            ConfigException here = assertThrows(ConfigException.class, () -> AgentConfig.checkArgument(bad), bad);
+            ConfigException there = assertThrows(ConfigException.class, () -> AgentConfig.parse(bad, props()), bad);
+            assertEquals(there.getMessage(), here.getMessage());
+        }
+    }
+
+    @Test
+    void anArgumentForAnotherJvmLeavesItsPathsToIt(@TempDir Path dir) throws Exception {
+        Path pool = dir.resolve("not/yet/pool");
+        Path missingFile = dir.resolve("nowhere.properties");
+
+        AgentConfig.checkArgument("max=200,exclude=**.{log,tmp},unlinked.dir=" + pool
+                + ",log.file=/no/such/dir/fdcap.log,config.file=" + missingFile);
+
+        assertFalse(Files.exists(dir.resolve("not")), "a directory was created");
+        assertThrows(ConfigException.class, () -> AgentConfig.parse("log.file=/no/such/dir/fdcap.log", props()));
+    }
+
     private static Map<String, String> env(String... kv) {
         Map<String, String> m = new HashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
