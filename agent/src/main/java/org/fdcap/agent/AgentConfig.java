@@ -9,19 +9,22 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import org.fdcap.agent.ConfigSources.Setting;
 
 /**
- * The agent's settings, parsed once at start from the {@code fdcap.*} system properties and the
- * agent arguments ({@code -javaagent:fdcap-agent.jar=max=200,reserve=16}: the same names without
- * the prefix; an agent argument wins over the system property of the same name). Immutable.
+ * The agent's settings, parsed once at start. Each comes from the agent argument
+ * ({@code -javaagent:fdcap-agent.jar=max=200,reserve=16}), else a system property
+ * ({@code -Dfdcap.max=200}), else an environment variable ({@code FDCAP_MAX=200}), else the
+ * configuration file named by {@code fdcap.config.file}, else its default: see
+ * {@link ConfigSources} for the spelling in each. Immutable.
  *
  * <p>Every value is validated here; a bad one is a {@link ConfigException} whose message is the
- * single line the agent prints before letting the program run without it.
+ * single line the agent prints before letting the program run without it, naming the setting,
+ * where it came from and what it accepts.
  */
 public final class AgentConfig {
     /** Descriptors left by default for what the agent cannot see (sockets, pipes, late JDK files). */
@@ -29,9 +32,11 @@ public final class AgentConfig {
     /** Descriptors kept free ahead of need by default (at most an eighth of the capacity). */
     public static final int DEFAULT_SPARE = 16;
 
-    static final String PREFIX = "fdcap.";
+    static final String PREFIX = ConfigSources.PREFIX;
+    /** Every setting, without the prefix. {@code debug.*} are debugging aids, refused like the rest when unknown. */
     static final List<String> KEYS = List.of("max", "reserve", "include", "exclude", "unlinked.dir", "log.level",
-            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir", "spare");
+            "log.file", "stats", "enabled", "stats.interval", "leaks", "jmx", "getfd", "cache", "cache.dir", "spare",
+            ConfigSources.CONFIG_FILE, "debug.transform");
     private static final List<String> LEVELS = List.of("off", "error", "warn", "info", "debug", "trace");
 
     private final Integer max;
@@ -50,8 +55,16 @@ public final class AgentConfig {
     private final boolean pinOnGetFd;
     private final boolean cache;
     private final Path cacheDir;
+    private final boolean debugTransform;
+    /** What was given, and where: for the errors found after parsing (the cap too low for this process). */
+    private final Map<String, Setting> given;
 
-    private AgentConfig(Map<String, String> v) throws ConfigException {
+    /**
+     * @param local whether the settings are for this JVM: paths are then checked in its file
+     *     system; false only checks their syntax (for another JVM, {@link #checkArgument})
+     */
+    private AgentConfig(Map<String, Setting> v, boolean local) throws ConfigException {
+        given = Collections.unmodifiableMap(v);
         enabled = parseBoolean(v, "enabled", true);
         max = v.containsKey("max") ? positiveInt(v, "max", 1,
                 "a whole number of descriptors, at least 1 (the cap on all the process's open descriptors)") : null;
@@ -63,14 +76,14 @@ public final class AgentConfig {
                 : DEFAULT_SPARE;
         include = globs(v, "include");
         exclude = globs(v, "exclude");
-        unlinkedDir = v.containsKey("unlinked.dir") ? directory(v.get("unlinked.dir")) : null;
-        String level = v.getOrDefault("log.level", "warn").trim().toLowerCase(Locale.ROOT);
+        unlinkedDir = v.containsKey("unlinked.dir") ? directory(v.get("unlinked.dir"), local) : null;
+        String level = word(v, "log.level", "warn");
         if (!LEVELS.contains(level)) {
             throw bad("log.level", v.get("log.level"), "one of off, error, warn, info, debug, trace");
         }
         logLevel = level;
-        logFile = v.containsKey("log.file") ? logFile(v.get("log.file")) : null;
-        String stats = v.getOrDefault("stats", "none").trim().toLowerCase(Locale.ROOT);
+        logFile = v.containsKey("log.file") ? logFile(v.get("log.file"), local) : null;
+        String stats = word(v, "stats", "none");
         if (!stats.equals("none") && !stats.equals("exit")) {
             throw bad("stats", v.get("stats"), "none or exit (print the tracker's counters to stderr at exit)");
         }
@@ -78,7 +91,7 @@ public final class AgentConfig {
         statsInterval = v.containsKey("stats.interval") ? interval(v.get("stats.interval")) : null;
         leaks = parseBoolean(v, "leaks", false);
         jmx = parseBoolean(v, "jmx", true);
-        String getFd = v.getOrDefault("getfd", "follow").trim().toLowerCase(Locale.ROOT);
+        String getFd = word(v, "getfd", "follow");
         if (!getFd.equals("follow") && !getFd.equals("pin")) {
             throw bad("getfd", v.get("getfd"), "follow (a FileDescriptor from getFD() stays suspendable; its"
                     + " sync() and valid() restore it, a stream built on it pins it) or pin (getFD() pins for good)");
@@ -86,49 +99,51 @@ public final class AgentConfig {
         pinOnGetFd = getFd.equals("pin");
         cache = parseBoolean(v, "cache", true);
         cacheDir = v.containsKey("cache.dir") ? cacheDir(v.get("cache.dir")) : null;
+        if (v.containsKey(ConfigSources.CONFIG_FILE)) {
+            ConfigSources.configFilePath(v.get(ConfigSources.CONFIG_FILE));
+        }
+        debugTransform = parseBoolean(v, "debug.transform", false);
     }
 
     /**
-     * Parses the settings.
+     * Parses the settings of this JVM from every source.
      *
      * @param agentArgs the agent's argument string ({@code key=value,key=value}), may be null
      * @param properties the system properties ({@code fdcap.key=value})
-     * @throws ConfigException a value is invalid, or an agent argument names no setting
+     * @param environment the environment variables ({@code FDCAP_KEY=value}; {@link System#getenv()})
+     * @throws ConfigException a value is invalid, a name is not a setting, or the configuration file
+     *     cannot be read
      */
+    public static AgentConfig parse(String agentArgs, Properties properties, Map<String, String> environment)
+            throws ConfigException {
+        return new AgentConfig(ConfigSources.collect(KEYS, agentArgs, properties, environment, true), true);
+    }
+
+    /** {@link #parse(String, Properties, Map)} without environment variables. */
     public static AgentConfig parse(String agentArgs, Properties properties) throws ConfigException {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String key : KEYS) {
-            String value = properties.getProperty(PREFIX + key);
-            if (value != null) {
-                values.put(key, value);
-            }
-        }
-        for (String name : properties.stringPropertyNames()) {
-            // A misspelt setting (fdcap.maximum, fdcap.unlinked-dir) would silently do nothing.
-            if (name.startsWith(PREFIX) && !KEYS.contains(name.substring(PREFIX.length()))
-                    && !name.startsWith(PREFIX + "debug.")) {
-                throw new ConfigException("unknown setting " + name + "=" + properties.getProperty(name)
-                        + ": expected one of " + PREFIX + String.join(", " + PREFIX, KEYS));
-            }
-        }
-        if (agentArgs != null && !agentArgs.isBlank()) {
-            for (String pair : agentArgs.split(",")) {
-                if (pair.isBlank()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                String key = (eq < 0 ? pair : pair.substring(0, eq)).trim();
-                if (key.startsWith(PREFIX)) {
-                    key = key.substring(PREFIX.length());
-                }
-                if (!KEYS.contains(key) || eq < 0) {
-                    throw new ConfigException("invalid agent argument '" + pair.trim() + "': expected key=value"
-                            + " pairs separated by commas, with keys among " + String.join(", ", KEYS));
-                }
-                values.put(key, pair.substring(eq + 1));
-            }
-        }
-        return new AgentConfig(values);
+        return parse(agentArgs, properties, Map.of());
+    }
+
+    /**
+     * Checks an agent argument meant for another JVM ({@code attach}): the names, the syntax and
+     * the ranges of its values, the same as that JVM will, but not what depends on that JVM's view
+     * (whether a directory or log file is usable there, its configuration file, its properties and
+     * environment). Touches no file.
+     *
+     * @throws ConfigException what that JVM would refuse, in the same words
+     */
+    public static void checkArgument(String agentArgs) throws ConfigException {
+        new AgentConfig(ConfigSources.collect(KEYS, agentArgs, new Properties(), Map.of(), false), false);
+    }
+
+    /**
+     * Where the setting {@code key} (without prefix) came from, for an error line: {@code agent
+     * argument}, {@code system property}, {@code environment variable FDCAP_MAX}, {@code file
+     * /etc/fdcap.properties}, or {@code default}.
+     */
+    public String origin(String key) {
+        Setting s = given.get(key);
+        return s == null ? "default" : s.origin;
     }
 
     /** {@code fdcap.enabled=false} turns the agent off. */
@@ -218,6 +233,11 @@ public final class AgentConfig {
         return cacheDir;
     }
 
+    /** Whether every transformed class and transformation error is printed on stderr ({@code fdcap.debug.transform}). */
+    public boolean debugTransform() {
+        return debugTransform;
+    }
+
     /** Compiles {@link #include()} and {@link #exclude()} into one predicate on absolute paths. */
     public PathFilter pathFilter() {
         return new PathFilter(matchers(include), matchers(exclude));
@@ -269,8 +289,9 @@ public final class AgentConfig {
         return out;
     }
 
-    private static List<String> globs(Map<String, String> v, String key) throws ConfigException {
-        String raw = v.get(key);
+    private static List<String> globs(Map<String, Setting> v, String key) throws ConfigException {
+        Setting s = v.get(key);
+        String raw = s == null ? null : s.value;
         if (raw == null || raw.isBlank()) {
             return Collections.emptyList();
         }
@@ -283,7 +304,7 @@ public final class AgentConfig {
             try {
                 FileSystems.getDefault().getPathMatcher("glob:" + glob);
             } catch (IllegalArgumentException e) {
-                throw bad(key, raw, "path globs separated by '" + java.io.File.pathSeparator
+                throw bad(key, s, "path globs separated by '" + java.io.File.pathSeparator
                         + "', such as /data/**" + java.io.File.pathSeparator + "**.log (" + e.getMessage().split("\n")[0]
                         + ")");
             }
@@ -292,38 +313,43 @@ public final class AgentConfig {
         return Collections.unmodifiableList(out);
     }
 
-    private static int positiveInt(Map<String, String> v, String key, int min, String accepts) throws ConfigException {
-        String raw = v.get(key);
+    private static int positiveInt(Map<String, Setting> v, String key, int min, String accepts) throws ConfigException {
+        Setting s = v.get(key);
         try {
-            int n = Integer.parseInt(raw.trim());
+            int n = Integer.parseInt(s.value.trim());
             if (n >= min) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw bad(key, raw, accepts);
+        throw bad(key, s, accepts);
     }
 
-    private static boolean parseBoolean(Map<String, String> v, String key, boolean dflt) throws ConfigException {
-        String raw = v.get(key);
-        if (raw == null) {
+    private static boolean parseBoolean(Map<String, Setting> v, String key, boolean dflt) throws ConfigException {
+        String s = word(v, key, null);
+        if (s == null) {
             return dflt;
         }
-        String s = raw.trim().toLowerCase(Locale.ROOT);
         if (s.equals("true")) {
             return true;
         }
         if (s.equals("false")) {
             return false;
         }
-        throw bad(key, raw, "true or false");
+        throw bad(key, v.get(key), "true or false");
+    }
+
+    /** The value, trimmed and in lower case, or {@code dflt} when not given. */
+    private static String word(Map<String, Setting> v, String key, String dflt) {
+        Setting s = v.get(key);
+        return s == null ? dflt : s.value.trim().toLowerCase(Locale.ROOT);
     }
 
     /** A duration such as {@code 30s}, {@code 500ms}, {@code 5m} or {@code 1h}; a bare number is seconds. */
-    private static Duration interval(String raw) throws ConfigException {
+    private static Duration interval(Setting s) throws ConfigException {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h)?")
-                .matcher(raw.trim().toLowerCase(Locale.ROOT));
+                .matcher(s.value.trim().toLowerCase(Locale.ROOT));
         if (m.matches()) {
             long n = Long.parseLong(m.group(1));
             String unit = m.group(2) == null ? "s" : m.group(2);
@@ -333,12 +359,15 @@ public final class AgentConfig {
                 return d;
             }
         }
-        throw bad("stats.interval", raw, "a duration of at least 10ms such as 30s, 500ms, 5m or 1h");
+        throw bad("stats.interval", s, "a duration of at least 10ms such as 30s, 500ms, 5m or 1h");
     }
 
-    private static Path directory(String raw) throws ConfigException {
+    private static Path directory(Setting s, boolean local) throws ConfigException {
         try {
-            Path p = Paths.get(raw.trim()).toAbsolutePath();
+            Path p = Paths.get(s.value.trim()).toAbsolutePath();
+            if (!local) {
+                return p;
+            }
             Path existing = p;
             while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
                 existing = existing.getParent();
@@ -346,17 +375,17 @@ public final class AgentConfig {
             if (existing == p) {
                 String unsafe = unsafeDirectory(p);
                 if (unsafe != null) {
-                    throw bad("unlinked.dir", raw, "a directory of this user closed to others (mode 700) or one"
+                    throw bad("unlinked.dir", s, "a directory of this user closed to others (mode 700) or one"
                             + " that can be created, but it " + unsafe);
                 }
             }
             if (existing == null || !Files.isDirectory(existing) || !Files.isWritable(existing)) {
-                throw bad("unlinked.dir", raw, "a directory that exists or can be created (writable), on the same"
+                throw bad("unlinked.dir", s, "a directory that exists or can be created (writable), on the same"
                         + " filesystem as the files the program deletes while open");
             }
             return p;
         } catch (java.nio.file.InvalidPathException e) {
-            throw bad("unlinked.dir", raw, "a directory path");
+            throw bad("unlinked.dir", s, "a directory path");
         }
     }
 
@@ -372,32 +401,38 @@ public final class AgentConfig {
         }
     }
 
-    private static Path cacheDir(String raw) throws ConfigException {
+    private static Path cacheDir(Setting s) throws ConfigException {
         try {
-            if (raw.isBlank()) {
-                throw bad("cache.dir", raw, "a directory path");
+            if (s.value.isBlank()) {
+                throw bad("cache.dir", s, "a directory path");
             }
-            return Paths.get(raw.trim()).toAbsolutePath();
+            return Paths.get(s.value.trim()).toAbsolutePath();
         } catch (java.nio.file.InvalidPathException e) {
-            throw bad("cache.dir", raw, "a directory path");
+            throw bad("cache.dir", s, "a directory path");
         }
     }
 
-    private static Path logFile(String raw) throws ConfigException {
+    private static Path logFile(Setting s, boolean local) throws ConfigException {
         try {
-            Path p = Paths.get(raw.trim()).toAbsolutePath();
+            Path p = Paths.get(s.value.trim()).toAbsolutePath();
             Path dir = p.getParent();
-            if (dir == null || !Files.isDirectory(dir) || Files.isDirectory(p)
-                    || (Files.exists(p) ? !Files.isWritable(p) : !Files.isWritable(dir))) {
-                throw bad("log.file", raw, "a writable file in an existing directory");
+            boolean usable = !s.value.isBlank() && dir != null;
+            if (local) {
+                usable = usable && Files.isDirectory(dir) && !Files.isDirectory(p)
+                        && (Files.exists(p) ? Files.isWritable(p) : Files.isWritable(dir));
+            }
+            if (!usable) {
+                throw bad("log.file", s, "a writable file in an existing directory");
             }
             return p;
         } catch (java.nio.file.InvalidPathException e) {
-            throw bad("log.file", raw, "a file path");
+            throw bad("log.file", s, "a file path");
         }
     }
 
-    private static ConfigException bad(String key, String value, String accepts) {
-        return new ConfigException("invalid " + PREFIX + key + "=" + value + ": expected " + accepts);
+    /** {@code invalid fdcap.max=lots (environment variable FDCAP_MAX): expected a whole number ...}. */
+    private static ConfigException bad(String key, Setting s, String accepts) {
+        return new ConfigException("invalid " + PREFIX + key + "=" + s.value + " (" + s.origin + "): expected "
+                + accepts);
     }
 }

@@ -55,7 +55,7 @@ public final class Installer {
     public static void install(String args, Instrumentation inst, File agentJar) {
         AgentConfig config;
         try {
-            config = AgentConfig.parse(args, System.getProperties());
+            config = AgentConfig.parse(args, System.getProperties(), System.getenv());
         } catch (ConfigException e) {
             System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
             return;
@@ -125,7 +125,7 @@ public final class Installer {
         SystemCalls trackerCalls = calls;
         JdkTypes jdkTypes = null;
         CallSiteSubstitution callSites = null;
-        TransformListener listener = new TransformListener();
+        TransformListener listener = new TransformListener(config.debugTransform());
         try {
             long t0 = System.nanoTime();
             // jffi (JDK 17-21) and the tracker's code (the capacity, then a warm-up of the
@@ -146,7 +146,8 @@ public final class Installer {
             // woven by Byte Buddy now (and stored for the next start).
             TransformCache cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
             Map<String, JdkTypes.Cached> cached = cache == null ? null : cache.read();
-            jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener));
+            jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener),
+                    config.debugTransform());
             listener.check();
             if (!jdkTypes.complete()) {
                 throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES
@@ -177,7 +178,8 @@ public final class Installer {
             long t3 = System.nanoTime();
             // After the helper's work, not during it: the call-site pre-filter would otherwise
             // read every JDK class jnr loads, on the thread everything waits for.
-            callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener);
+            callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener,
+                    config.debugTransform());
             long t4 = System.nanoTime();
             selfTest(files, config.pathFilter());
             log.debug("start-up: JDK types {} ms, then waited {} ms for capacity+warm-up, tracker {} ms,"
@@ -217,8 +219,9 @@ public final class Installer {
         int open = NativeCalls.openDescriptors();
         long capacity = max - open - MARGIN;
         if (capacity < 1) {
-            String setting = config.max() != null ? "fdcap.max=" + config.max() : "fdcap.reserve=" + config.reserve()
-                    + " (with RLIMIT_NOFILE " + soft + ")";
+            String setting = config.max() != null ? "fdcap.max=" + config.max() + " (" + config.origin("max") + ")"
+                    : "fdcap.reserve=" + config.reserve() + " (" + config.origin("reserve") + ", with RLIMIT_NOFILE "
+                    + soft + ")";
             throw new ConfigException("invalid " + setting + ": expected a cap above the " + (open + MARGIN)
                     + " descriptors the process already holds plus a margin");
         }
@@ -386,22 +389,28 @@ public final class Installer {
 
     /** Records Byte Buddy's failures and successes; never throws, never logs from a transformation. */
     static final class TransformListener extends AgentBuilder.Listener.Adapter {
+        private final boolean debug;
         private volatile int transformed;
         private volatile Throwable failure;
         private volatile String failedType;
+
+        /** @param debug print every transformation and error on stderr ({@code fdcap.debug.transform}) */
+        TransformListener(boolean debug) {
+            this.debug = debug;
+        }
 
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                 DynamicType dynamicType) {
             transformed++;
-            if (Boolean.getBoolean("fdcap.debug.transform")) {
+            if (debug) {
                 System.err.println("fdcap: transformed " + type.getName());
             }
         }
 
         @Override
         public void onError(String typeName, ClassLoader loader, JavaModule module, boolean loaded, Throwable t) {
-            if (Boolean.getBoolean("fdcap.debug.transform")) {
+            if (debug) {
                 System.err.println("fdcap: transform error " + typeName + ": " + t);
             }
             if (failure == null) {

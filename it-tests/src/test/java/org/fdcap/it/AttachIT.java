@@ -75,6 +75,69 @@ class AttachIT {
     }
 
     @Test
+    void aBadSettingIsRefusedAtOnceBeforeTheTargetIsTouched() throws Exception {
+        ChildJvm.Running child = ChildJvm.of(OpsTarget.class, "attach-refused", "4", "4", "interactive", "close")
+                .limit(256).start();
+        String pid = Long.toString(child.pid());
+        child.awaitOutput("ready");
+        long t0 = System.nanoTime();
+        ChildJvm.Result typo = AgentCli.run("attach", pid, "maxx=200");
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        ChildJvm.Result value = AgentCli.run("attach", pid, "max=200,stats.interval=soon");
+        List<String> threads = threadNames(child.pid());
+        List<String> fds = descriptorTargets(child.pid());
+        String childErr = child.errSoFar();
+        child.send("go");
+        child.awaitOutput("idle");
+        child.send("exit");
+        ChildJvm.Result r = child.finish();
+
+        assertEquals(2, typo.exit, typo::toString);
+        assertEquals("", typo.out, typo::toString);
+        assertTrue(typo.err.startsWith("fdcap: invalid agent argument 'maxx=200': expected key=value pairs"),
+                typo::toString);
+        assertTrue(typo.err.endsWith("; JVM " + pid + " left alone\n"), typo::toString);
+        assertEquals(1, typo.err.split("\n").length, typo::toString);
+        assertEquals("fdcap: invalid fdcap.stats.interval=soon (agent argument): expected a duration of at least 10ms"
+                + " such as 30s, 500ms, 5m or 1h; JVM " + pid + " left alone\n", value.err, value::toString);
+        assertEquals(2, value.exit, value::toString);
+        // A JVM started and ended; before the check, this took about 18 s and changed the target.
+        assertTrue(millis < 5_000, "took " + millis + " ms");
+        // Never attached to: HotSpot starts its attach listener on the first attach only.
+        assertFalse(threads.contains("Attach Listener"), threads::toString);
+        assertFalse(fds.stream().anyMatch(f -> f.endsWith("fdcap-agent.jar")), fds::toString);
+        assertEquals("", childErr);
+        assertEquals(0, r.exit, r::toString);
+        assertEquals("", r.err, r::toString);
+    }
+
+    /** The names of the threads of a process (its tasks' comm, at most 15 characters). */
+    private static List<String> threadNames(long pid) throws java.io.IOException {
+        List<String> names = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                names.add(Files.readString(task.resolve("comm")).strip());
+            }
+        }
+        return names;
+    }
+
+    /** What the descriptors of a process point to. */
+    private static List<String> descriptorTargets(long pid) throws java.io.IOException {
+        List<String> targets = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : (Iterable<Path>) fds::iterator) {
+                try {
+                    targets.add(Files.readSymbolicLink(fd).toString());
+                } catch (java.io.IOException e) {
+                    // closed meanwhile
+                }
+            }
+        }
+        return targets;
+    }
+
+    @Test
     void withoutArgumentsTheCommandLinePrintsUsage() throws Exception {
         ChildJvm.Result none = AgentCli.run();
         ChildJvm.Result help = AgentCli.run("help");

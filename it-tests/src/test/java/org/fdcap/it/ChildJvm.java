@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,6 +37,7 @@ final class ChildJvm {
 
     private final List<String> jvmArgs = new ArrayList<>();
     private final List<String> programArgs = new ArrayList<>();
+    private final Map<String, String> environment = new HashMap<>();
     private String classPath = CLASSES;
     private String mainClass;
     private int limit = 256;
@@ -81,6 +84,12 @@ final class ChildJvm {
 
     ChildJvm jvmArg(String arg) {
         jvmArgs.add(arg);
+        return this;
+    }
+
+    /** Sets an environment variable of the child (which inherits none of the FDCAP_ ones of this JVM). */
+    ChildJvm env(String name, String value) {
+        environment.put(name, value);
         return this;
     }
 
@@ -131,8 +140,14 @@ final class ChildJvm {
         cmd.add(mainClass);
         cmd.addAll(programArgs);
         Files.createDirectories(WORK);
-        Process p = new ProcessBuilder(cmd).directory(WORK.toFile()).start();
-        return new Running(String.join(" ", cmd), p, timeoutSeconds);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(WORK.toFile());
+        // The agent reads FDCAP_* variables: a developer's own must not change what a test runs.
+        pb.environment().keySet().removeIf(name -> name.startsWith("FDCAP_"));
+        pb.environment().putAll(environment);
+        Process p = pb.start();
+        StringBuilder shown = new StringBuilder();
+        environment.forEach((name, value) -> shown.append(name).append('=').append(value).append(' '));
+        return new Running(shown + String.join(" ", cmd), p, timeoutSeconds);
     }
 
     /**

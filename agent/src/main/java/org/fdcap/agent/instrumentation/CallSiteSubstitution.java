@@ -71,12 +71,14 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
     private final boolean nativeSync;
     private final NativeCallRewriter rewriter;
     private final Module bridgeModule = FdBridge.class.getModule();
+    private final boolean debug;
     /** The general path (Byte Buddy), built when a class first needs it. */
     private volatile ClassFileTransformer general;
 
     private CallSiteSubstitution(Instrumentation inst, ClassLoader agentLoader, AgentBuilder.Listener listener,
-            boolean nativeLength, boolean nativeSetLength, boolean nativeSync) {
+            boolean nativeLength, boolean nativeSetLength, boolean nativeSync, boolean debug) {
         this.inst = inst;
+        this.debug = debug;
         this.agentLoader = agentLoader;
         this.listener = listener;
         this.nativeLength = nativeLength;
@@ -85,15 +87,19 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
         this.rewriter = new NativeCallRewriter(nativeLength, nativeSetLength, nativeSync);
     }
 
-    /** Registers the transformer for classes loading from now on and rewrites the loaded ones. */
+    /**
+     * Registers the transformer for classes loading from now on and rewrites the loaded ones.
+     *
+     * @param debug print every class rewritten on stderr ({@code fdcap.debug.transform})
+     */
     public static CallSiteSubstitution install(Instrumentation inst, ClassLoader agentLoader,
-            AgentBuilder.Listener listener) throws ReflectiveOperationException {
+            AgentBuilder.Listener listener, boolean debug) throws ReflectiveOperationException {
         boolean nativeLength = Modifier.isNative(RandomAccessFile.class.getMethod("length").getModifiers());
         boolean nativeSetLength = Modifier.isNative(
                 RandomAccessFile.class.getMethod("setLength", long.class).getModifiers());
         boolean nativeSync = Modifier.isNative(FileDescriptor.class.getMethod("sync").getModifiers());
         CallSiteSubstitution transformer = new CallSiteSubstitution(inst, agentLoader, listener, nativeLength,
-                nativeSetLength, nativeSync);
+                nativeSetLength, nativeSync, debug);
         inst.addTransformer(transformer, true);
         transformer.rewriteLoaded(inst);
         return transformer;
@@ -120,7 +126,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
             if (module != null && module.isNamed() && !module.canRead(bridgeModule)) {
                 inst.redefineModule(module, Set.of(bridgeModule), Map.of(), Map.of(), Set.of(), Map.of());
             }
-            if (Boolean.getBoolean("fdcap.debug.transform")) {
+            if (debug) {
                 System.err.println("fdcap: transformed " + className.replace('/', '.') + " (call sites)");
             }
         }

@@ -44,6 +44,7 @@ public final class JdkTypes implements ClassFileTransformer {
 
     private final Supplier<ClassFileTransformer> byteBuddyFactory;
     private final Map<String, Cached> cached;
+    private final boolean debug;
     private final Map<String, Cached> woven = new ConcurrentHashMap<>();
     /**
      * The digest of the bytes each type was first offered with. The JVM offers a type that no
@@ -57,7 +58,8 @@ public final class JdkTypes implements ClassFileTransformer {
     private volatile ClassFileTransformer byteBuddy;
     private volatile int transformed;
 
-    private JdkTypes(Map<String, Cached> cached, Supplier<ClassFileTransformer> byteBuddyFactory) {
+    private JdkTypes(Map<String, Cached> cached, Supplier<ClassFileTransformer> byteBuddyFactory, boolean debug) {
+        this.debug = debug;
         this.cached = cached == null ? Collections.emptyMap() : cached;
         this.useCache = cached != null;
         this.byteBuddyFactory = byteBuddyFactory;
@@ -99,12 +101,13 @@ public final class JdkTypes implements ClassFileTransformer {
      *
      * @param cached what an earlier start recorded, or null to weave with Byte Buddy
      * @param byteBuddy makes Byte Buddy's transformer (called at most once, only when needed)
+     * @param debug print each type's digest and mode on stderr ({@code fdcap.debug.transform})
      */
     public static JdkTypes install(Instrumentation inst, Map<String, Cached> cached,
-            Supplier<ClassFileTransformer> byteBuddy) throws ClassNotFoundException {
+            Supplier<ClassFileTransformer> byteBuddy, boolean debug) throws ClassNotFoundException {
         Class<?>[] types = load();
         sha256(new byte[0]); // loads the digest provider before it is needed inside a transformation
-        JdkTypes transformer = new JdkTypes(cached, byteBuddy);
+        JdkTypes transformer = new JdkTypes(cached, byteBuddy, debug);
         inst.addTransformer(transformer, true);
         try {
             transformer.retransform(inst, types);
@@ -181,7 +184,7 @@ public final class JdkTypes implements ClassFileTransformer {
         }
         byte[] digest = sha256(bytes);
         byte[] first = firstDigest.putIfAbsent(className, digest);
-        if (Boolean.getBoolean("fdcap.debug.transform")) {
+        if (debug) {
             System.err.println("fdcap: " + className + " " + (useCache ? "cached" : "woven") + " sha256 "
                     + String.format("%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3])
                     + (classBeingRedefined == null ? " (loading)" : ""));

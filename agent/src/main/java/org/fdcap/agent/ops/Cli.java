@@ -12,13 +12,16 @@ import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
+import org.fdcap.agent.AgentConfig;
+import org.fdcap.agent.ConfigException;
 
 /**
  * {@code java -jar fdcap-agent.jar}: loads the agent into a running JVM ({@code attach}) and shows
  * the stats of a JVM running it ({@code status}), through the JDK's attach API and the JVM's local
  * JMX connector. Prints usage without arguments.
  *
- * <p>Exit status: 0 done; 1 the target could not be reached or runs no fdcap agent; 2 bad usage.
+ * <p>Exit status: 0 done; 1 the target could not be reached or runs no fdcap agent; 2 bad usage
+ * (including agent arguments the agent would refuse: checked before the target is touched).
  */
 public final class Cli {
     static final String MBEAN = "org.fdcap:type=Tracker";
@@ -90,6 +93,14 @@ public final class Cli {
 
     private int attach(String pid, String options) throws Exception {
         if (!validPid(pid)) {
+            return 2;
+        }
+        // Checked here, before the target is touched: there a bad setting would only be a line on
+        // its stderr, after its JMX connector was started and the agent jar loaded.
+        try {
+            AgentConfig.checkArgument(options);
+        } catch (ConfigException e) {
+            err.println("fdcap: " + e.getMessage() + "; JVM " + pid + " left alone");
             return 2;
         }
         String address = managementAddress(pid);
