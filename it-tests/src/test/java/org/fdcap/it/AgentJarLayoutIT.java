@@ -5,7 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
@@ -16,6 +22,7 @@ import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.fdcap.it.scenarios.JnrFromAgentJar;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,6 +77,59 @@ class AgentJarLayoutIT {
         }
         assertTrue(stubs.containsAll(Set.of("x86_64", "aarch64")), "stubs: " + stubs);
         assertFalse(stubs.contains("sparcv9"), "no JDK since 15 runs on Linux/SPARC: " + stubs);
+    }
+
+    /**
+     * One ASM: Byte Buddy's ({@code net.bytebuddy.jar.asm}, shaded into its own jar); jnr-ffi's
+     * references to {@code org.objectweb.asm} are relocated onto it, so no class outside Byte
+     * Buddy names another, and org.ow2.asm is not shipped.
+     */
+    @Test
+    void oneAsmIsShippedByteBuddysAndNoOtherClassRefersToAnother() throws Exception {
+        List<String> readers = new ArrayList<>();
+        try (JarFile jar = new JarFile(ChildJvm.AGENT.toFile())) {
+            for (JarEntry e : Collections.list(jar.entries())) {
+                String n = e.getName();
+                assertFalse(n.startsWith("inst/org/objectweb/"), "a second ASM: " + n);
+                if (n.endsWith("/ClassReader.classdata") || n.endsWith("/ClassReader.class")) {
+                    readers.add(n);
+                }
+                if (n.endsWith(".classdata") && !n.startsWith("inst/net/bytebuddy/")
+                        && !n.startsWith("inst/META-INF/versions/")) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        String bytes = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+                        assertFalse(bytes.contains("org/objectweb/asm/"), n + " refers to org.objectweb.asm");
+                    }
+                }
+            }
+            assertNotNull(jar.getEntry("inst/jnr/ffi/provider/jffi/AsmLibraryLoader.classdata"));
+        }
+        assertEquals(List.of("inst/net/bytebuddy/jar/asm/ClassReader.classdata"), readers);
+    }
+
+    /**
+     * jnr (the agent's fallback for system calls) still binds libc from the jar, through classes
+     * it generates with Byte Buddy's ASM (its default) and through reflection (as the agent sets it).
+     */
+    @Test
+    void jnrFromTheJarBindsLibcThroughByteBuddysAsmAndThroughReflection() throws Exception {
+        Path file = Files.write(FaultsIT.fresh("jnr-from-agent-jar").resolve("five"), "12345".getBytes());
+        for (boolean asm : new boolean[] {true, false}) {
+            Path log = ChildJvm.WORK.resolve("jnr-from-agent-jar-class-load.txt");
+            Files.deleteIfExists(log);
+            ChildJvm.Result r = ChildJvm.of(JnrFromAgentJar.class, ChildJvm.AGENT.toString(), file.toString())
+                    .classPath(ChildJvm.AGENT + File.pathSeparator + ChildJvm.CLASSES)
+                    .jvmArg("-Djnr.ffi.asm.enabled=" + asm).jvmArg("-Xlog:class+load:file=" + log).run();
+
+            assertEquals(0, r.exit, r::toString);
+            String[] lines = r.out.split("\n");
+            assertEquals("native true", lines[0], r::toString);
+            String[] pids = lines[1].split(" ");
+            assertEquals(pids[1], pids[2], r::toString);
+            assertEquals("size 5", lines[2], r::toString);
+            String loaded = Files.readString(log);
+            assertEquals(asm, loaded.contains(" jnr.ffi.provider.jffi.AsmLibraryLoader "), "ASM path: " + asm);
+        }
     }
 
     private static List<String> names() throws IOException {
