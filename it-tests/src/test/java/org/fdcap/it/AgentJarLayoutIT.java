@@ -132,6 +132,55 @@ class AgentJarLayoutIT {
         }
     }
 
+    /**
+     * The project's licence at {@code META-INF/LICENSE}; each bundled artifact's (listed in
+     * {@code META-INF/DEPENDENCIES}) under its own name in {@code META-INF/licenses/}, with the
+     * licences and notices the dependencies ship (in inst/ they overwrote one another); and every
+     * file those texts point to.
+     */
+    @Test
+    void everyBundledArtifactHasItsOwnLicenceFileAndTheJarHasTheProjects() throws Exception {
+        Path projectLicence = ChildJvm.AGENT.getParent().getParent().getParent().resolve("LICENSE");
+        try (JarFile jar = new JarFile(ChildJvm.AGENT.toFile())) {
+            assertEquals(Files.readString(projectLicence), text(jar, "META-INF/LICENSE"));
+            assertTrue(text(jar, "META-INF/LICENSE").contains("Version 2.0, January 2004"));
+
+            List<String> bundled = text(jar, "META-INF/DEPENDENCIES").lines()
+                    .filter(l -> l.matches("[^\\s:]+:[^\\s:]+:\\S+")).collect(Collectors.toList());
+            assertTrue(bundled.stream().anyMatch(l -> l.startsWith("net.bytebuddy:byte-buddy:"))
+                    && bundled.stream().anyMatch(l -> l.startsWith("com.github.jnr:jnr-posix:")), "bundled: " + bundled);
+            for (String artifact : bundled) {
+                String licence = "META-INF/licenses/" + artifact.split(":")[1] + "-LICENSE";
+                assertTrue(text(jar, licence).length() > 100, artifact + ": no " + licence);
+            }
+            // What the dependencies ship themselves, kept under distinct names.
+            for (String shipped : List.of("byte-buddy-LICENSE", "byte-buddy-NOTICE", "byte-buddy-ASM-LICENSE",
+                    "slf4j-api-LICENSE")) {
+                assertNotNull(jar.getEntry("META-INF/licenses/" + shipped), shipped);
+            }
+            for (JarEntry e : Collections.list(jar.entries())) {
+                String n = e.getName();
+                assertFalse(n.startsWith("inst/") && n.matches(".*/(LICENSE|NOTICE|licenses/)[^/]*"),
+                        "a licence file in inst/: " + n);
+                if (n.startsWith("META-INF/licenses/") && !e.isDirectory()) {
+                    Matcher m = Pattern.compile("META-INF/(licenses/)?[A-Za-z0-9.-]*[A-Za-z0-9]")
+                            .matcher(text(jar, n));
+                    while (m.find()) {
+                        assertNotNull(jar.getEntry(m.group()), n + " points to " + m.group() + ", not in the jar");
+                    }
+                }
+            }
+        }
+    }
+
+    private static String text(JarFile jar, String name) throws IOException {
+        JarEntry e = jar.getJarEntry(name);
+        assertNotNull(e, "no " + name);
+        try (InputStream in = jar.getInputStream(e)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     private static List<String> names() throws IOException {
         try (JarFile jar = new JarFile(ChildJvm.AGENT.toFile())) {
             return jar.stream().map(JarEntry::getName).collect(Collectors.toList());
