@@ -43,6 +43,15 @@ class AgentJarLayoutIT {
                     assertTrue(!n.endsWith(".class"), "a loadable class under inst/: " + n);
                 }
             }
+            // No empty directory: an empty multi-release one would be searched for every class.
+            Set<String> holdingFiles = new TreeSet<>();
+            jar.stream().filter(e -> !e.isDirectory()).forEach(e -> {
+                for (int i = e.getName().indexOf('/'); i >= 0; i = e.getName().indexOf('/', i + 1)) {
+                    holdingFiles.add(e.getName().substring(0, i + 1));
+                }
+            });
+            jar.stream().filter(JarEntry::isDirectory)
+                    .forEach(e -> assertTrue(holdingFiles.contains(e.getName()), "an empty directory: " + e.getName()));
             assertNotNull(jar.getEntry("inst/net/bytebuddy/ByteBuddy.classdata"));
             assertNotNull(jar.getEntry("inst/org/fdcap/core/FdTracker.classdata"));
             Attributes main = jar.getManifest().getMainAttributes();
