@@ -19,6 +19,7 @@ import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.utility.JavaModule;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.instrumentation.ByteBuddyNexus;
 import org.fdcap.agent.instrumentation.CallSiteSubstitution;
 import org.fdcap.agent.instrumentation.Instrumentations;
 import org.fdcap.agent.instrumentation.JdkTypes;
@@ -99,10 +100,9 @@ public final class Installer {
                 // Without it, JDK 22+ prints its native-access warning once; nothing else changes.
             }
         }
-        // Byte Buddy's Nexus would reach for sun.misc.Unsafe (JDK 24+ warns); the agent does not
-        // need it. Set only while the agent's Byte Buddy initializes, then put back.
-        String nexus = System.getProperty("net.bytebuddy.nexus.disabled");
-        System.setProperty("net.bytebuddy.nexus.disabled", "true");
+        // Before anything builds an AgentBuilder, now or later: Byte Buddy's Nexus would be
+        // injected through sun.misc.Unsafe (JDK 24+ warn on the host's stderr).
+        ByteBuddyNexus.disable();
         // jffi: no sun.misc.Unsafe memory access (JDK 24+ warns about it, JEP 498). Read when the
         // agent's jffi initializes (during start), then put back so the host's own jffi is unaffected.
         String unsafe = System.getProperty("jffi.unsafe.disabled");
@@ -202,7 +202,6 @@ public final class Installer {
             }
             log.error("fdcap could not start; running without fdcap", t);
         } finally {
-            restore("net.bytebuddy.nexus.disabled", nexus);
             restore("jffi.unsafe.disabled", unsafe);
             restore("jnr.ffi.asm.enabled", jnrAsm);
         }
