@@ -411,7 +411,7 @@ public final class AgentComparison {
                 }
                 a.capacity = kv.get("capacity").intValue();
                 reads += kv.get("reads");
-                misses += kv.get("misses");
+                misses += kv.get("restores");
             }
             if (reads == 0) {
                 throw new IllegalStateException("the agent run reported nothing: was the agent attached?");

@@ -34,7 +34,7 @@ final class AgentStats {
         }
     }
 
-    /** One counter of {@link #stats()} ({@code misses}, {@code capacity}, ...); -1 without the agent. */
+    /** One counter of {@link #stats()} ({@code restores}, {@code capacity}, ...); -1 without the agent. */
     static long get(Object stats, String counter) {
         if (stats == null) {
             return -1;

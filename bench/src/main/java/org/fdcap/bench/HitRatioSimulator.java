@@ -24,7 +24,7 @@ import org.fdcap.core.TrackerStats;
  *
  * <p>The fdcap columns are the real thing, not a model: a core {@link FdTracker} of the given
  * capacity over real (empty) files, one handle per file, each access an {@code acquire()} and
- * {@code release()}; the hit ratio comes from the tracker's own counters (1 - misses / uses).
+ * {@code release()}; the hit ratio comes from the tracker's own counters (1 - restores / uses).
  * Next to them: pure LRU (a {@link LinkedHashMap} in access order), Caffeine's W-TinyLFU (what a
  * good general-purpose policy achieves) and Belady's optimum (evict the file used again furthest in
  * the future: no policy can do better).
@@ -240,7 +240,7 @@ public final class HitRatioSimulator {
             }
             TrackerStats after = tracker.stats();
             long uses = after.uses() - before.uses();
-            long misses = after.misses() - before.misses();
+            long misses = after.restores() - before.restores();
             if (after.errors() != 0 || uses != trace.length - warmUp(trace)) {
                 throw new IllegalStateException("tracker run went wrong: " + after);
             }

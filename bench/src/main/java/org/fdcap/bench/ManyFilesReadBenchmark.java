@@ -87,13 +87,13 @@ public class ManyFilesReadBenchmark {
             Object stats = AgentStats.stats();
             String report = System.getProperty("bench.report");
             if (stats != null && report != null) {
-                long misses0 = AgentStats.get(stats, "misses");
+                long misses0 = AgentStats.get(stats, "restores");
                 long capacity = AgentStats.get(stats, "capacity");
                 // At exit, after every thread's teardown has added its reads.
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     long misses = missesAtEnd - misses0;
                     try (PrintWriter w = new PrintWriter(new FileWriter(report, true))) {
-                        w.println("capacity=" + capacity + " reads=" + READS.get() + " misses=" + misses);
+                        w.println("capacity=" + capacity + " reads=" + READS.get() + " restores=" + misses);
                     } catch (IOException e) {
                         e.printStackTrace();
                     }
@@ -104,7 +104,7 @@ public class ManyFilesReadBenchmark {
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
             // Closing a suspended RandomAccessFile restores it first: not a read's restore.
-            missesAtEnd = AgentStats.get(AgentStats.stats(), "misses");
+            missesAtEnd = AgentStats.get(AgentStats.stats(), "restores");
             for (RandomAccessFile raf : rafs) {
                 raf.close();
             }

@@ -59,7 +59,7 @@ public class RestoreBenchmark {
 
         @TearDown(Level.Trial)
         public void tearDown() throws IOException {
-            if (tracker.stats().misses() == 0) {
+            if (tracker.stats().restores() == 0) {
                 throw new IllegalStateException("the benchmark never restored a handle");
             }
             first.close();

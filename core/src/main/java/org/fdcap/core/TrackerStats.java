@@ -6,7 +6,7 @@ package org.fdcap.core;
  *
  * @param capacity the most descriptors the tracker lets be open at once
  * @param uses calls to {@link FsHandle#acquire()} (including failed ones)
- * @param misses acquisitions that found the handle suspended and restored it (or tried to)
+ * @param restores acquisitions that found the handle suspended and restored it (or tried to)
  * @param suspensions descriptors closed to make room
  * @param errors failed restores and failed suspensions (a refused suspension is not an error)
  * @param overshoots adoptions accepted over the capacity because nothing could be suspended (only
@@ -28,7 +28,7 @@ package org.fdcap.core;
 public record TrackerStats(
         int capacity,
         long uses,
-        long misses,
+        long restores,
         long suspensions,
         long errors,
         long overshoots,
@@ -60,7 +60,7 @@ public record TrackerStats(
         return "capacity=" + capacity + " active=" + active() + " (open=" + open + " unsuspendable=" + unsuspendable
                 + " anchors=" + anchors + ") suspended=" + suspended + " pinned=" + pinned + " held=" + held()
                 + " (escaped=" + escaped + " locked=" + locked + " deleted=" + deleted + " + the anchors) uses=" + uses
-                + " misses=" + misses
+                + " restores=" + restores
                 + " suspensions=" + suspensions + " (ahead=" + suspendedAhead + ") errors=" + errors + " overshoots=" + overshoots;
     }
 }

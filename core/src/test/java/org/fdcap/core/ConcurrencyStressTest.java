@@ -150,7 +150,7 @@ class ConcurrencyStressTest {
         assertEquals(0, stats.pinned(), where);
         assertEquals(FILES, stats.open() + stats.suspended(), where);
         assertTrue(stats.open() <= CAPACITY, where);
-        assertTrue(stats.misses() > 0 && stats.uses() >= (long) THREADS * OPS_PER_THREAD, stats + where);
+        assertTrue(stats.restores() > 0 && stats.uses() >= (long) THREADS * OPS_PER_THREAD, stats + where);
         assertTrue(spare == 0 ? stats.suspendedAhead() == 0 : stats.suspendedAhead() > 0, stats + where);
 
         for (FsHandle h : handles) {

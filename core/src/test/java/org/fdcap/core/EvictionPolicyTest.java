@@ -128,7 +128,7 @@ class EvictionPolicyTest {
                 handles.get(i).write(new byte[] {(byte) i}, 0, 1, 0);
             }
             TrackerStats after = tracker.stats();
-            hits[c] = (after.uses() - before.uses()) - (after.misses() - before.misses());
+            hits[c] = (after.uses() - before.uses()) - (after.restores() - before.restores());
         }
         return hits;
     }

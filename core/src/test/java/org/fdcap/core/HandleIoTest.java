@@ -84,18 +84,18 @@ class HandleIoTest {
     void seekingASuspendedHandleMovesItsOffsetWithoutReopeningIt() throws IOException {
         h.write(bytes("abcdefgh"), 0, 8);
         suspend();
-        long misses = tracker.stats().misses();
+        long restores = tracker.stats().restores();
         h.seek(3);
         h.seek(5);
         assertTrue(h.isSuspended(), "seek alone does not restore");
-        assertEquals(misses, tracker.stats().misses());
+        assertEquals(restores, tracker.stats().restores());
         assertEquals(5, h.offsetIfSuspended());
         assertEquals(5, h.position(), "the saved offset, without a restore");
-        assertEquals(misses, tracker.stats().misses());
+        assertEquals(restores, tracker.stats().restores());
         byte[] two = new byte[2];
         assertEquals(2, h.read(two, 0, 2));
         assertArrayEquals(bytes("fg"), two, "restored at the last offset sought");
-        assertEquals(misses + 1, tracker.stats().misses());
+        assertEquals(restores + 1, tracker.stats().restores());
         assertEquals(7, h.position());
     }
 
@@ -215,7 +215,7 @@ class HandleIoTest {
         h.write(bytes("x"), 0, 1); // miss
         TrackerStats stats = tracker.stats();
         assertEquals(4, stats.uses());
-        assertEquals(3, stats.misses());
+        assertEquals(3, stats.restores());
         assertEquals(4, stats.suspensions());
         assertEquals(1, stats.open());
         assertEquals(1, stats.suspended());

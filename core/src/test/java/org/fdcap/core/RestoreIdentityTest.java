@@ -71,7 +71,7 @@ class RestoreIdentityTest {
         assertEquals(0, h.pins());
         TrackerStats stats = tracker.stats();
         assertEquals(3, stats.errors());
-        assertEquals(3, stats.misses());
+        assertEquals(3, stats.restores());
         assertEquals(0, stats.pinned());
         assertNoDescriptorLeft(tracker);
         assertEquals(5, other.size(), "the failed restores gave their slot back");

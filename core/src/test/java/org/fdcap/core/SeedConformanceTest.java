@@ -281,7 +281,7 @@ class SeedConformanceTest {
         // Round robin over 500 handles with room for 50 is LRU's worst case: every access misses.
         TrackerStats stats = tracker.stats();
         assertEquals(149_000, stats.uses());
-        assertEquals(149_000, stats.misses());
+        assertEquals(149_000, stats.restores());
         assertEquals(FILE_COUNT - TRACKER_FD_LIMIT + 149_000, stats.suspensions());
         assertEquals(0, stats.errors());
 

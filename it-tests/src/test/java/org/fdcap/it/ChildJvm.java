@@ -232,7 +232,7 @@ final class ChildJvm {
     /** What a child did. */
     static final class Result {
         private static final Pattern STATS = Pattern.compile(
-                "^fdcap: capacity=(\\d+) .* uses=(\\d+) misses=(\\d+) suspensions=(\\d+) (?:\\(ahead=\\d+\\) )?errors=(\\d+)",
+                "^fdcap: capacity=(\\d+) .* uses=(\\d+) restores=(\\d+) suspensions=(\\d+) (?:\\(ahead=\\d+\\) )?errors=(\\d+)",
                 Pattern.MULTILINE);
         final String command;
         final int exit;

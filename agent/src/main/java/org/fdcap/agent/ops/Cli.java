@@ -26,9 +26,9 @@ import org.fdcap.agent.ConfigException;
 public final class Cli {
     static final String MBEAN = "org.fdcap:type=Tracker";
     /** The attributes {@code status} prints, in order. */
-    static final String[] ATTRIBUTES = {"Capacity", "Open", "Suspended", "Pinned", "Unsuspendable", "Held",
+    static final String[] ATTRIBUTES = {"Capacity", "Active", "Open", "Suspended", "Pinned", "Unsuspendable", "Held",
             "Escaped", "Locked", "Deleted", "Anchors", "Uses",
-            "Restores", "Suspensions", "Errors", "Overshoots"};
+            "Restores", "Suspensions", "Ahead", "Errors", "Overshoots"};
     /** How long the agent may take to start after an attach. */
     private static final long ATTACH_WAIT_MILLIS = 15_000;
     /**

@@ -70,7 +70,7 @@ public final class Operations {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (config.statsAtExit()) {
                     Throwable last = tracker.lastError();
-                    System.err.println("fdcap: " + tracker.stats() + (last == null ? "" : " last error: " + last));
+                    System.err.println("fdcap: " + tracker.stats() + (last == null ? "" : " lastError=" + last));
                 }
                 if (leaks != null) {
                     leaks.report(stillOpen.get());

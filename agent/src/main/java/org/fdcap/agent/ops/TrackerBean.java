@@ -16,6 +16,11 @@ final class TrackerBean implements TrackerMXBean {
     }
 
     @Override
+    public int getActive() {
+        return tracker.stats().active();
+    }
+
+    @Override
     public int getOpen() {
         return tracker.stats().open();
     }
@@ -67,12 +72,17 @@ final class TrackerBean implements TrackerMXBean {
 
     @Override
     public long getRestores() {
-        return tracker.stats().misses();
+        return tracker.stats().restores();
     }
 
     @Override
     public long getSuspensions() {
         return tracker.stats().suspensions();
+    }
+
+    @Override
+    public long getAhead() {
+        return tracker.stats().suspendedAhead();
     }
 
     @Override

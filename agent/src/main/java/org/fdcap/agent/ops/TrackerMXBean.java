@@ -6,11 +6,18 @@ package org.fdcap.agent.ops;
  * client (jconsole, VisualVM, {@code java -jar fdcap-agent.jar status}) needs no fdcap class.
  *
  * <p>Counters only grow; gauges describe the moment they are read. Attributes are read one after
- * the other, not as one atomic snapshot.
+ * the other, not as one atomic snapshot. Each attribute has the name of its number in the stats
+ * line ({@code fdcap.stats}), lowercased.
  */
 public interface TrackerMXBean {
     /** The most descriptors the tracker lets be open at once (the cap less what it does not manage). */
     int getCapacity();
+
+    /**
+     * Descriptors counted against the capacity now: {@link #getOpen()} + {@link #getUnsuspendable()}
+     * + {@link #getAnchors()}.
+     */
+    int getActive();
 
     /** Managed files holding a descriptor now. */
     int getOpen();
@@ -51,6 +58,12 @@ public interface TrackerMXBean {
 
     /** Descriptors closed to make room. */
     long getSuspensions();
+
+    /**
+     * Of the {@link #getSuspensions()}, those made ahead of need by the background thread that keeps
+     * {@code fdcap.spare} descriptors free (the others were made by a program thread that needed the room).
+     */
+    long getAhead();
 
     /** Failed restores and failed suspensions (a suspension refused for a good reason is not an error). */
     long getErrors();
