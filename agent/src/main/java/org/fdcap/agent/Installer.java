@@ -30,6 +30,7 @@ import org.fdcap.agent.ops.LeakLog;
 import org.fdcap.agent.ops.Operations;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.SystemCalls;
+import org.fdcap.core.TrackerStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -187,8 +188,11 @@ public final class Installer {
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
                     (System.nanoTime() - t4) / 1_000_000);
             startReaper(files);
-            Operations.start(config, tracker, leaks, files::stillOpen);
             log.info("fdcap active: {} (tracker capacity {})", config, capacity);
+            // The counters shown start here: what the self-test and the first log line (the JDK's
+            // time-zone file, read for its time stamp) did with files is not the program's doing.
+            TrackerStats startUp = tracker.stats();
+            Operations.start(config, tracker, startUp, leaks, files::stillOpen);
         } catch (ConfigException e) {
             FdBridge.install(null);
             System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");

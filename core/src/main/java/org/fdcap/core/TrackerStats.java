@@ -55,6 +55,19 @@ public record TrackerStats(
         return open + unsuspendable + anchors;
     }
 
+    /**
+     * These numbers counted from {@code start} on: its counters ({@code uses}, {@code restores},
+     * {@code suspensions}, {@code errors}, {@code overshoots}, {@code suspendedAhead}) taken away
+     * from these; the capacity and the gauges are this snapshot's. For a {@code start} taken
+     * earlier from the same tracker the counters stay non-negative and only grow.
+     */
+    public TrackerStats since(TrackerStats start) {
+        return new TrackerStats(capacity, uses - start.uses, restores - start.restores,
+                suspensions - start.suspensions, errors - start.errors, overshoots - start.overshoots, open,
+                suspended, pinned, unsuspendable, escaped, locked, deleted, anchors,
+                suspendedAhead - start.suspendedAhead);
+    }
+
     @Override
     public String toString() {
         return "capacity=" + capacity + " active=" + active() + " (open=" + open + " unsuspendable=" + unsuspendable

@@ -13,6 +13,24 @@ class TrackerStatsTest {
     }
 
     @Test
+    void sinceTakesAwayTheEarlierCountersAndKeepsTheCurrentGauges() {
+        TrackerStats start = stats(10, 4, 3, 2, 1, 9, 2);
+        TrackerStats now = stats(15, 6, 7, 2, 1, 20, 5);
+
+        assertEquals(new TrackerStats(100, 5, 2, 4, 0, 0, 20, 3, 2, 1, 4, 5, 6, 7, 3), now.since(start));
+    }
+
+    @Test
+    void sinceItselfCountsNothing() {
+        TrackerStats s = stats(10, 4, 3, 2, 1, 9, 2);
+
+        TrackerStats zero = s.since(s);
+        assertEquals(0, zero.uses() + zero.restores() + zero.suspensions() + zero.errors() + zero.overshoots()
+                + zero.suspendedAhead());
+        assertEquals(s.open(), zero.open());
+    }
+
+    @Test
     void theLineNamesEachCounterAsTheMBeanDoes() {
         String line = stats(15, 6, 7, 2, 1, 20, 3).toString();
 

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
+import org.fdcap.it.scenarios.JmxLookup;
 import org.fdcap.it.scenarios.Leaky;
 import org.fdcap.it.scenarios.OpsTarget;
 import org.junit.jupiter.api.Test;
@@ -177,6 +178,26 @@ class OperationsIT {
 
         assertEquals(0, r.exit, r::toString);
         assertEquals("", r.errWithoutStats(), r::toString);
+    }
+
+    @Test
+    void theAgentsOwnStartUpLeavesEveryCounterAtZero() throws Exception {
+        // The program opens nothing (its own class files are excluded); the agent's start-up opens,
+        // uses and closes a scratch file (its self-test) and, to log at INFO, the JDK reads its
+        // time-zone file.
+        ChildJvm.Result r = ChildJvm.of(JmxLookup.class, "nothing").limit(256)
+                .withAgent("max=100,log.level=info,exclude=" + ChildJvm.CLASSES + "/**").run();
+
+        assertEquals(0, r.exit, r::toString);
+        assertTrue(r.err.contains(" active: "), r::toString);
+        Map<String, Long> atExit = AgentCli.numbers(r.err, "fdcap: capacity=");
+        assertTrue(atExit.keySet().containsAll(Set.of("uses", "restores", "suspensions", "errors", "overshoots")),
+                r::toString);
+        for (Map.Entry<String, Long> e : atExit.entrySet()) {
+            if (!e.getKey().equals("capacity")) {
+                assertEquals(0L, e.getValue(), e.getKey() + "\n" + r);
+            }
+        }
     }
 
     private static int count(String err) {

@@ -8,6 +8,7 @@ import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 import org.fdcap.agent.AgentConfig;
 import org.fdcap.core.FdTracker;
+import org.fdcap.core.TrackerStats;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,6 +16,9 @@ import org.slf4j.LoggerFactory;
  * What the agent shows of itself once it runs: the {@code org.fdcap:type=Tracker} MBean, the
  * periodic stats line ({@code fdcap.stats.interval}), the exit line ({@code fdcap.stats=exit}) and
  * the leak report at exit ({@code fdcap.leaks=true}).
+ *
+ * <p>Every number shown counts from the end of the agent's start-up: what the agent's own
+ * warm-up and self-test did with files is not the program's.
  *
  * <p>The MBean is registered lazily: creating the platform MBean server costs CPU_COST of CPU
  * (measured: see docs/operations.md), which a program that never uses JMX should not pay, and
@@ -36,10 +40,14 @@ public final class Operations {
     /**
      * Starts what {@code config} asks for.
      *
+     * @param startUp the tracker's numbers when the agent's start-up ended: the counters shown
+     *     count from there
      * @param leaks the leak log when {@code fdcap.leaks=true}, else null
      * @param stillOpen the managed files still open, for the leak report at exit
      */
-    public static void start(AgentConfig config, FdTracker tracker, LeakLog leaks, Supplier<List<LeakLog.OpenFile>> stillOpen) {
+    public static void start(AgentConfig config, FdTracker tracker, TrackerStats startUp, LeakLog leaks,
+            Supplier<List<LeakLog.OpenFile>> stillOpen) {
+        Supplier<TrackerStats> stats = () -> tracker.stats().since(startUp);
         if (config.jmx()) {
             daemon("fdcap-jmx", () -> {
                 try {
@@ -49,7 +57,7 @@ public final class Operations {
                 } catch (InterruptedException e) {
                     return;
                 }
-                register(tracker);
+                register(tracker, stats);
             }).start();
         }
         Duration interval = config.statsInterval();
@@ -62,7 +70,7 @@ public final class Operations {
                     } catch (InterruptedException e) {
                         return;
                     }
-                    STATS.info("{}", tracker.stats());
+                    STATS.info("{}", stats.get());
                 }
             }).start();
         }
@@ -70,7 +78,7 @@ public final class Operations {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (config.statsAtExit()) {
                     Throwable last = tracker.lastError();
-                    System.err.println("fdcap: " + tracker.stats() + (last == null ? "" : " lastError=" + last));
+                    System.err.println("fdcap: " + stats.get() + (last == null ? "" : " lastError=" + last));
                 }
                 if (leaks != null) {
                     leaks.report(stillOpen.get());
@@ -80,9 +88,9 @@ public final class Operations {
     }
 
     /** Registers the MBean (once; a second agent start in the same JVM is refused earlier). */
-    static void register(FdTracker tracker) {
+    static void register(FdTracker tracker, Supplier<TrackerStats> stats) {
         try {
-            ManagementFactory.getPlatformMBeanServer().registerMBean(new TrackerBean(tracker),
+            ManagementFactory.getPlatformMBeanServer().registerMBean(new TrackerBean(tracker, stats),
                     new ObjectName(MBEAN_NAME));
         } catch (Throwable t) {
             LoggerFactory.getLogger(Operations.class).warn("could not register the MBean {}: {}", MBEAN_NAME,

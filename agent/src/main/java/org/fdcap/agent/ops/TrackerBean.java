@@ -1,13 +1,18 @@
 package org.fdcap.agent.ops;
 
+import java.util.function.Supplier;
 import org.fdcap.core.FdTracker;
+import org.fdcap.core.TrackerStats;
 
 /** {@link TrackerMXBean} over the agent's tracker. */
 final class TrackerBean implements TrackerMXBean {
     private final FdTracker tracker;
+    private final Supplier<TrackerStats> stats;
 
-    TrackerBean(FdTracker tracker) {
+    /** {@code stats}: the tracker's numbers as the program is shown them (see Operations). */
+    TrackerBean(FdTracker tracker, Supplier<TrackerStats> stats) {
         this.tracker = tracker;
+        this.stats = stats;
     }
 
     @Override
@@ -17,82 +22,82 @@ final class TrackerBean implements TrackerMXBean {
 
     @Override
     public int getActive() {
-        return tracker.stats().active();
+        return stats.get().active();
     }
 
     @Override
     public int getOpen() {
-        return tracker.stats().open();
+        return stats.get().open();
     }
 
     @Override
     public int getSuspended() {
-        return tracker.stats().suspended();
+        return stats.get().suspended();
     }
 
     @Override
     public int getPinned() {
-        return tracker.stats().pinned();
+        return stats.get().pinned();
     }
 
     @Override
     public int getUnsuspendable() {
-        return tracker.stats().unsuspendable();
+        return stats.get().unsuspendable();
     }
 
     @Override
     public int getHeld() {
-        return tracker.stats().held();
+        return stats.get().held();
     }
 
     @Override
     public int getEscaped() {
-        return tracker.stats().escaped();
+        return stats.get().escaped();
     }
 
     @Override
     public int getLocked() {
-        return tracker.stats().locked();
+        return stats.get().locked();
     }
 
     @Override
     public int getDeleted() {
-        return tracker.stats().deleted();
+        return stats.get().deleted();
     }
 
     @Override
     public int getAnchors() {
-        return tracker.stats().anchors();
+        return stats.get().anchors();
     }
 
     @Override
     public long getUses() {
-        return tracker.stats().uses();
+        return stats.get().uses();
     }
 
     @Override
     public long getRestores() {
-        return tracker.stats().restores();
+        return stats.get().restores();
     }
 
     @Override
     public long getSuspensions() {
-        return tracker.stats().suspensions();
+        return stats.get().suspensions();
     }
 
     @Override
     public long getAhead() {
-        return tracker.stats().suspendedAhead();
+        return stats.get().suspendedAhead();
     }
 
     @Override
     public long getErrors() {
-        return tracker.stats().errors();
+        return stats.get().errors();
     }
 
     @Override
     public long getOvershoots() {
-        return tracker.stats().overshoots();
+        return stats.get().overshoots();
     }
 
     @Override

@@ -5,9 +5,9 @@ package org.fdcap.agent.ops;
  * platform MBean server. An MXBean: every attribute is a plain number or string, so a remote
  * client (jconsole, VisualVM, {@code java -jar fdcap-agent.jar status}) needs no fdcap class.
  *
- * <p>Counters only grow; gauges describe the moment they are read. Attributes are read one after
- * the other, not as one atomic snapshot. Each attribute has the name of its number in the stats
- * line ({@code fdcap.stats}), lowercased.
+ * <p>Counters only grow, from 0 when the agent's start-up ends; gauges describe the moment they
+ * are read. Attributes are read one after the other, not as one atomic snapshot. Each attribute
+ * has the name of its number in the stats line ({@code fdcap.stats}), lowercased.
  */
 public interface TrackerMXBean {
     /** The most descriptors the tracker lets be open at once (the cap less what it does not manage). */
