@@ -181,6 +181,25 @@ class OperationsIT {
     }
 
     @Test
+    void theMBeanIsThereTheMomentTheProgramCreatesThePlatformServer() throws Exception {
+        // The race this guards against (a poller registering the MBean a moment after the server
+        // appears) was intermittent: several JVMs, each looking it up at once.
+        for (int i = 0; i < 5; i++) {
+            ChildJvm.Result r = ChildJvm.of(JmxLookup.class, "lookup").limit(256)
+                    .withAgent("max=100,exclude=" + ChildJvm.CLASSES + "/**").run();
+
+            assertEquals(0, r.exit, r::toString);
+            assertTrue(r.out.startsWith("registered=true\nmbean: "), r::toString);
+            // One name per number: the MBean's attributes are the exit line's numbers.
+            assertEquals(new java.util.TreeSet<>(AgentCli.numbers(r.err, "fdcap: capacity=").keySet()),
+                    new java.util.TreeSet<>(AgentCli.numbers(r.out, "mbean:").keySet()), r::toString);
+            String threads = r.out.substring(r.out.indexOf("threads:"));
+            assertFalse(threads.toLowerCase(java.util.Locale.ROOT).contains("jmx"), "a thread waits for JMX: " + threads);
+            assertEquals("", r.errWithoutStats(), r::toString);
+        }
+    }
+
+    @Test
     void theAgentsOwnStartUpLeavesEveryCounterAtZero() throws Exception {
         // The program opens nothing (its own class files are excluded); the agent's start-up opens,
         // uses and closes a scratch file (its self-test) and, to log at INFO, the JDK reads its

@@ -561,6 +561,33 @@ public final class FdBridge {
         return h == null || raf == null ? null : h.enter(raf);
     }
 
+    /** What the agent does with the platform MBean server once it exists; null when nothing (or done). */
+    private static volatile java.util.function.Consumer<Object> platformServerHook;
+
+    /**
+     * Sets what {@link #platformMBeanServer} hands the platform MBean server to (null: nothing);
+     * the agent sets it back to null once it is done with it.
+     */
+    public static void onPlatformMBeanServer(java.util.function.Consumer<Object> hook) {
+        platformServerHook = hook;
+    }
+
+    /**
+     * Inserted before the return of {@code ManagementFactory.getPlatformMBeanServer()} (which runs
+     * under ManagementFactory's lock, so the agent sees the server before any caller does): hands
+     * the server to the agent's hook, if any. Never throws into the caller.
+     */
+    public static void platformMBeanServer(Object server) {
+        java.util.function.Consumer<Object> h = platformServerHook;
+        if (h != null) {
+            try {
+                h.accept(server);
+            } catch (Throwable ignored) {
+                // the program gets its server whatever happened to the agent's MBean
+            }
+        }
+    }
+
     /**
      * Which of the rewritten methods a subclass of RandomAccessFile overrides, computed once per
      * class (a few reflective lookups, outside every hot path: RandomAccessFile itself is answered

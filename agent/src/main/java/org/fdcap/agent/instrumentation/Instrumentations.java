@@ -70,6 +70,9 @@ import org.fdcap.agent.bootstrap.FdBridge;
  *   <tr><td></td><td>static {@code open(...)}</td><td>on EMFILE: suspend some, retry</td></tr>
  *   <tr><td>{@code sun.nio.fs.UnixFileSystemProvider}</td><td>{@code implDelete}, {@code move}, {@code copy}
  *       (its target)</td><td>as {@code java.io.UnixFileSystem}; refuse with an IOException</td></tr>
+ *   <tr><td>{@code java.lang.management.ManagementFactory}</td><td>static {@code getPlatformMBeanServer()}</td><td>hand
+ *       the server to the agent before returning it (registers fdcap's MBean); by
+ *       {@link ManagementFactoryHook}, only when JMX is on, not one of the {@link #TYPES} above</td></tr>
  * </table>
  *
  * <p>Public native methods cannot take advice; their call sites are rewritten by

@@ -32,8 +32,8 @@ public final class Cli {
     /** How long the agent may take to start after an attach. */
     private static final long ATTACH_WAIT_MILLIS = 15_000;
     /**
-     * How long a running agent may take to register its MBean once JMX is started: it looks for
-     * an MBean server every 200 ms (see Operations).
+     * How long a running agent may take to register its MBean once JMX is started (it does so
+     * while the platform MBean server is created, see MBeanRegistration: this is only a margin).
      */
     private static final long MBEAN_WAIT_MILLIS = 3_000;
 
