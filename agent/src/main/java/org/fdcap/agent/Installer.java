@@ -25,6 +25,7 @@ import org.fdcap.agent.instrumentation.Instrumentations;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.fdcap.agent.cache.TransformCache;
 import org.fdcap.agent.logging.AgentLogConfigurator;
+import org.fdcap.agent.ops.AgentVersion;
 import org.fdcap.agent.ops.Events;
 import org.fdcap.agent.ops.LeakLog;
 import org.fdcap.agent.ops.Operations;
@@ -73,6 +74,8 @@ public final class Installer {
             System.err.println("fdcap: only Linux is supported; running without fdcap");
             return;
         }
+        // Read before the bridge has hooks: the agent's own jar is none of the program's files.
+        String version = AgentVersion.of(agentJar);
         preloadJdkClasses();
         try {
             JdkAccess.open(inst, Installer.class.getModule(), FdBridge.class.getModule());
@@ -188,7 +191,7 @@ public final class Installer {
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
                     (System.nanoTime() - t4) / 1_000_000);
             startReaper(files);
-            log.info("fdcap active: {} (tracker capacity {})", config, capacity);
+            log.info("fdcap {} active: {} (tracker capacity {})", version, config, capacity);
             // The counters shown start here: what the self-test and the first log line (the JDK's
             // time-zone file, read for its time stamp) did with files is not the program's doing.
             TrackerStats startUp = tracker.stats();

@@ -219,6 +219,24 @@ class OperationsIT {
         }
     }
 
+    @Test
+    void theVersionIsPrintedByTheCommandLineAndInTheStartUpLine() throws Exception {
+        String version;
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(ChildJvm.AGENT.toFile())) {
+            version = jar.getManifest().getMainAttributes().getValue("Implementation-Version");
+        }
+        ChildJvm.Result cli = AgentCli.run("--version");
+        ChildJvm.Result r = ChildJvm.of(JmxLookup.class, "nothing").limit(256).withAgent("log.level=info").run();
+
+        assertTrue(version != null && version.matches("\\d+\\.\\d+\\.\\d+.*"), version);
+        assertEquals(0, cli.exit, cli::toString);
+        assertEquals("fdcap " + version + "\n", cli.out, cli::toString);
+        assertEquals("", cli.err, cli::toString);
+        assertEquals(0, r.exit, r::toString);
+        assertTrue(Pattern.compile("(?m)^\\S+ fdcap INFO +\\[main\\] Installer: fdcap " + Pattern.quote(version)
+                + " active: max=").matcher(r.err).find(), r::toString);
+    }
+
     private static int count(String err) {
         Matcher m = STATS_LINE.matcher(err);
         int n = 0;

@@ -66,6 +66,10 @@ public final class Cli {
             return args.length == 0 ? 2 : 0;
         }
         String command = args[0];
+        if (command.equals("--version") && args.length == 1) {
+            out.println("fdcap " + AgentVersion.of(agentJar));
+            return 0;
+        }
         if (command.equals("attach") && (args.length == 2 || args.length == 3)) {
             return attach(args[1], args.length == 3 ? args[2] : "");
         }
@@ -84,6 +88,7 @@ public final class Cli {
         to.println("                           agent arguments, e.g. max=200,exclude=/var/log/**");
         to.println("  status <pid> [--files]   print the fdcap stats of JVM <pid> (--files: every managed file");
         to.println("                           and whether it is open, suspended or pinned)");
+        to.println("  --version                print the agent's version");
         to.println("  help                     this text");
         to.println();
         to.println("The target must run as the same user. On JDK 21+ it prints a warning when an agent is");
