@@ -195,7 +195,7 @@ public final class Installer {
             // The counters shown start here: what the self-test and the first log line (the JDK's
             // time-zone file, read for its time stamp) did with files is not the program's doing.
             TrackerStats startUp = tracker.stats();
-            Operations.start(inst, config, tracker, startUp, leaks, files::stillOpen);
+            Operations.start(inst, config, version, tracker, startUp, leaks, files::stillOpen);
         } catch (ConfigException e) {
             FdBridge.install(null);
             System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");

@@ -4,15 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.tools.attach.VirtualMachine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.fdcap.it.scenarios.OpsTarget;
 import org.junit.jupiter.api.Test;
 
 /** {@code java -jar fdcap-agent.jar attach|status}: the agent loaded into a JVM that is already running. */
 class AttachIT {
+    private static final String LOCAL_CONNECTOR = "com.sun.management.jmxremote.localConnectorAddress";
     private static final String DYNAMIC_LOAD_WARNING = "WARNING: A Java agent has been loaded dynamically";
 
     @Test
@@ -35,8 +38,7 @@ class AttachIT {
         ChildJvm.Result r = child.finish();
 
         assertEquals(1, before.exit, before::toString);
-        assertEquals("fdcap: JVM " + pid + " does not run the fdcap agent (no MBean org.fdcap:type=Tracker)\n",
-                before.err);
+        assertEquals("fdcap: JVM " + pid + " does not run the fdcap agent\n", before.err);
         assertEquals(0, attach.exit, attach::toString);
         assertTrue(attach.out.startsWith("fdcap: agent loaded into JVM " + pid + "\nfdcap in JVM " + pid
                 + ": capacity="), attach::toString);
@@ -135,6 +137,51 @@ class AttachIT {
             }
         }
         return targets;
+    }
+
+    @Test
+    void statusLeavesAJvmWithoutFdcapAsItWasAndStartsNoJmxConnectorThere() throws Exception {
+        ChildJvm.Running plain = ChildJvm.of(OpsTarget.class, "status-plain", "0", "0", "interactive", "close")
+                .limit(256).start();
+        ChildJvm.Running noJmx = ChildJvm.of(OpsTarget.class, "status-nojmx", "0", "0", "interactive", "close")
+                .limit(256).withAgent("jmx=false").start();
+        plain.awaitOutput("ready");
+        noJmx.awaitOutput("ready");
+        ChildJvm.Result statusPlain = AgentCli.run("status", Long.toString(plain.pid()));
+        ChildJvm.Result statusNoJmx = AgentCli.run("status", Long.toString(noJmx.pid()));
+        Properties plainAfter = properties(plain.pid(), true);
+        Properties noJmxAfter = properties(noJmx.pid(), true);
+        Properties noJmxSystem = properties(noJmx.pid(), false);
+        for (ChildJvm.Running child : List.of(plain, noJmx)) {
+            child.send("go");
+            child.awaitOutput("idle");
+            child.send("exit");
+            assertEquals(0, child.finish().exit);
+        }
+
+        assertEquals(1, statusPlain.exit, statusPlain::toString);
+        assertEquals("fdcap: JVM " + plain.pid() + " does not run the fdcap agent\n", statusPlain.err);
+        assertEquals("", statusPlain.out);
+        assertEquals(1, statusNoJmx.exit, statusNoJmx::toString);
+        assertTrue(statusNoJmx.err.matches("fdcap: JVM " + noJmx.pid() + " runs fdcap \\S+ with fdcap.jmx=false: no"
+                + " status to read\n"), statusNoJmx::toString);
+        // What the JDK's management agent publishes once it has started a connector.
+        assertFalse(plainAfter.containsKey(LOCAL_CONNECTOR), plainAfter::toString);
+        assertFalse(noJmxAfter.containsKey(LOCAL_CONNECTOR), noJmxAfter::toString);
+        assertFalse(plainAfter.containsKey("fdcap.version"), plainAfter::toString);
+        assertTrue(noJmxAfter.containsKey("fdcap.version"), noJmxAfter::toString);
+        // The agent says it runs there in the JVM's agent properties, not in the program's system properties.
+        assertFalse(noJmxSystem.containsKey("fdcap.version"), noJmxSystem::toString);
+    }
+
+    /** The agent properties, or the system properties, of JVM {@code pid}, read through the attach API. */
+    private static Properties properties(long pid, boolean agent) throws Exception {
+        VirtualMachine vm = VirtualMachine.attach(Long.toString(pid));
+        try {
+            return agent ? vm.getAgentProperties() : vm.getSystemProperties();
+        } finally {
+            vm.detach();
+        }
     }
 
     @Test

@@ -5,6 +5,7 @@ import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.Properties;
 import javax.management.Attribute;
 import javax.management.AttributeList;
 import javax.management.MBeanServerConnection;
@@ -145,6 +146,21 @@ public final class Cli {
         if (!validPid(pid)) {
             return 2;
         }
+        // Asked through the attach API alone: a JVM without fdcap is left as it was, with no JMX
+        // connector started for nothing.
+        Properties agent = agentProperties(pid);
+        if (agent == null) {
+            return 1;
+        }
+        String version = agent.getProperty(Operations.VERSION_PROPERTY);
+        if (version == null) {
+            err.println("fdcap: JVM " + pid + " does not run the fdcap agent");
+            return 1;
+        }
+        if ("false".equals(agent.getProperty(Operations.JMX_PROPERTY))) {
+            err.println("fdcap: JVM " + pid + " runs fdcap " + version + " with fdcap.jmx=false: no status to read");
+            return 1;
+        }
         String address = managementAddress(pid);
         if (address == null) {
             return 1;
@@ -199,14 +215,45 @@ public final class Cli {
         return false;
     }
 
-    /** Attaches to {@code pid} and starts (or finds) its local JMX connector; null after printing why not. */
-    private String managementAddress(String pid) {
-        VirtualMachine vm;
+    /** The agent properties of JVM {@code pid} (changing nothing there); null after printing why not. */
+    private Properties agentProperties(String pid) {
+        VirtualMachine vm = attachTo(pid);
+        if (vm == null) {
+            return null;
+        }
         try {
-            vm = VirtualMachine.attach(pid);
+            return vm.getAgentProperties();
+        } catch (IOException | RuntimeException e) {
+            err.println("fdcap: cannot read the agent properties of JVM " + pid + ": " + e);
+            return null;
+        } finally {
+            detach(vm);
+        }
+    }
+
+    /** Attaches to {@code pid}; null after printing why not. */
+    private VirtualMachine attachTo(String pid) {
+        try {
+            return VirtualMachine.attach(pid);
         } catch (Exception e) {
             err.println("fdcap: cannot attach to JVM " + pid + ": " + e.getMessage()
                     + " (is it a running JVM of the same user, and not started with -XX:+DisableAttachMechanism?)");
+            return null;
+        }
+    }
+
+    private static void detach(VirtualMachine vm) {
+        try {
+            vm.detach();
+        } catch (IOException ignored) {
+            // detached anyway when this JVM exits
+        }
+    }
+
+    /** Attaches to {@code pid} and starts (or finds) its local JMX connector; null after printing why not. */
+    private String managementAddress(String pid) {
+        VirtualMachine vm = attachTo(pid);
+        if (vm == null) {
             return null;
         }
         try {
@@ -215,11 +262,7 @@ public final class Cli {
             err.println("fdcap: cannot start the local JMX connector in JVM " + pid + ": " + e);
             return null;
         } finally {
-            try {
-                vm.detach();
-            } catch (IOException ignored) {
-                // detached anyway when this JVM exits
-            }
+            detach(vm);
         }
     }
 }

@@ -3,6 +3,9 @@ package org.fdcap.agent.ops;
 import java.lang.instrument.Instrumentation;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.fdcap.agent.AgentConfig;
 import org.fdcap.core.FdTracker;
@@ -13,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * What the agent shows of itself once it runs: the {@code org.fdcap:type=Tracker} MBean
  * (registered when the platform MBean server is created: {@link MBeanRegistration}), the periodic
- * stats line ({@code fdcap.stats.interval}), the exit line ({@code fdcap.stats=exit}) and the leak
- * report at exit ({@code fdcap.leaks=true}).
+ * stats line ({@code fdcap.stats.interval}), the exit line ({@code fdcap.stats=exit}), the leak
+ * report at exit ({@code fdcap.leaks=true}), and the agent properties that tell the
+ * {@code status} command that fdcap runs in this JVM.
  *
  * <p>Every number shown counts from the end of the agent's start-up: what the agent's own
  * warm-up and self-test did with files is not the program's.
@@ -22,6 +26,13 @@ import org.slf4j.LoggerFactory;
 public final class Operations {
     /** The MBean's name. */
     public static final String MBEAN_NAME = "org.fdcap:type=Tracker";
+    /**
+     * The agent property (JDK attach API: {@code VirtualMachine.getAgentProperties()}, not a
+     * system property) holding the version of the fdcap agent running in this JVM.
+     */
+    public static final String VERSION_PROPERTY = "fdcap.version";
+    /** The agent property saying whether the MBean is registered ({@code fdcap.jmx}): true or false. */
+    public static final String JMX_PROPERTY = "fdcap.jmx";
     private static final Logger STATS = LoggerFactory.getLogger("fdcap.stats");
 
     private Operations() {
@@ -30,13 +41,14 @@ public final class Operations {
     /**
      * Starts what {@code config} asks for.
      *
+     * @param version the agent's version, published for the {@code status} command
      * @param startUp the tracker's numbers when the agent's start-up ended: the counters shown
      *     count from there
      * @param leaks the leak log when {@code fdcap.leaks=true}, else null
      * @param stillOpen the managed files still open, for the leak report at exit
      */
-    public static void start(Instrumentation inst, AgentConfig config, FdTracker tracker, TrackerStats startUp,
-            LeakLog leaks, Supplier<List<LeakLog.OpenFile>> stillOpen) {
+    public static void start(Instrumentation inst, AgentConfig config, String version, FdTracker tracker,
+            TrackerStats startUp, LeakLog leaks, Supplier<List<LeakLog.OpenFile>> stillOpen) {
         Supplier<TrackerStats> stats = () -> tracker.stats().since(startUp);
         if (config.jmx()) {
             MBeanRegistration.start(inst, new TrackerBean(tracker, stats));
@@ -65,6 +77,26 @@ public final class Operations {
                     leaks.report(stillOpen.get());
                 }
             }, "fdcap-exit"));
+        }
+        publish(inst, version, config.jmx());
+    }
+
+    /**
+     * Tells the attach API's clients that fdcap runs here ({@link #VERSION_PROPERTY},
+     * {@link #JMX_PROPERTY}), in the JVM's agent properties, where the JDK's management agent
+     * publishes its connector address: the program's system properties stay as they were.
+     */
+    private static void publish(Instrumentation inst, String version, boolean jmx) {
+        try {
+            inst.redefineModule(Object.class.getModule(), Set.of(), Map.of("jdk.internal.vm",
+                    Set.of(Operations.class.getModule())), Map.of(), Set.of(), Map.of());
+            Properties agent = (Properties) Class.forName("jdk.internal.vm.VMSupport")
+                    .getMethod("getAgentProperties").invoke(null);
+            agent.setProperty(JMX_PROPERTY, Boolean.toString(jmx));
+            agent.setProperty(VERSION_PROPERTY, version);
+        } catch (Throwable t) {
+            LoggerFactory.getLogger(Operations.class).debug("the status command will not see this JVM's fdcap: {}",
+                    t.toString());
         }
     }
 
