@@ -220,6 +220,24 @@ class OperationsIT {
     }
 
     @Test
+    void withALogFileTheExitLineGoesThereAndNothingToStderr() throws Exception {
+        Path log = ChildJvm.WORK.resolve("ops-exit-log.log");
+        Files.deleteIfExists(log);
+        ChildJvm.Result r = ChildJvm.of(OpsTarget.class, "ops-exit-log", "20", "200", "batch", "close").limit(256)
+                .withAgent("max=100,log.file=" + log).run();
+
+        assertEquals(0, r.exit, r::toString);
+        assertEquals("", r.err, r::toString);
+        String text = Files.readString(log);
+        Matcher m = Pattern.compile("(?m)^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} fdcap INFO +\\[fdcap-exit\\] stats: (capacity=\\d+ .*)$")
+                .matcher(text);
+        assertTrue(m.find(), text);
+        Map<String, Long> atExit = AgentCli.numbers(m.group(1), "capacity=");
+        assertTrue(atExit.get("suspensions") > 0 && atExit.get("restores") > 0, text);
+        assertEquals(0L, atExit.get("errors"), text);
+    }
+
+    @Test
     void theVersionIsPrintedByTheCommandLineAndInTheStartUpLine() throws Exception {
         String version;
         try (java.util.jar.JarFile jar = new java.util.jar.JarFile(ChildJvm.AGENT.toFile())) {

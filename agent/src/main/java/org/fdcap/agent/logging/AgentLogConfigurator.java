@@ -62,6 +62,14 @@ public final class AgentLogConfigurator extends ContextAwareBase implements Conf
                 : l.toInt() / 1000; // Logback's DEBUG..ERROR are SLF4J's times 1000
     }
 
+    /**
+     * Whether the agent logs to {@code fdcap.log.file}: set, and writable when {@link #settings}
+     * checked it (else the log goes to stderr).
+     */
+    public static boolean toFile() {
+        return file != null;
+    }
+
     /** Whether events at {@code l} are logged. */
     static boolean enabled(org.slf4j.event.Level l) {
         return l.toInt() >= threshold;

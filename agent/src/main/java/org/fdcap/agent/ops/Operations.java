@@ -8,6 +8,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.fdcap.agent.AgentConfig;
+import org.fdcap.agent.logging.AgentLogConfigurator;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.TrackerStats;
 import org.slf4j.Logger;
@@ -67,11 +68,22 @@ public final class Operations {
                 }
             }).start();
         }
+        // With fdcap.log.file, the exit line goes there with the rest of the agent's log; else on
+        // stderr, alone on its line (also when the log file could not be written).
+        boolean exitLineToLog = config.statsAtExit() && AgentLogConfigurator.toFile();
+        if (exitLineToLog) {
+            alwaysLogged(STATS);
+        }
         if (config.statsAtExit() || leaks != null) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (config.statsAtExit()) {
                     Throwable last = tracker.lastError();
-                    System.err.println("fdcap: " + stats.get() + (last == null ? "" : " lastError=" + last));
+                    String line = stats.get() + (last == null ? "" : " lastError=" + last);
+                    if (exitLineToLog) {
+                        STATS.info("{}", line);
+                    } else {
+                        System.err.println("fdcap: " + line);
+                    }
                 }
                 if (leaks != null) {
                     leaks.report(stillOpen.get());
@@ -102,7 +114,7 @@ public final class Operations {
 
     /** Lets INFO through on {@code logger} even when {@code fdcap.log.level} is higher: the user asked for it. */
     static void alwaysLogged(Logger logger) {
-        org.fdcap.agent.logging.AgentLogConfigurator.alwaysLogged(logger);
+        AgentLogConfigurator.alwaysLogged(logger);
     }
 
     private static Thread daemon(String name, Runnable body) {
