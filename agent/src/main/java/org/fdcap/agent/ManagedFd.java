@@ -266,8 +266,20 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
 
     /** {@code h.acquire()}, recording a JFR restore event when one is wanted and this thread restores. */
     int acquire(FsHandle h, String reason) throws IOException {
-        if (!Events.restoreEnabled() || !isSuspended()) {
+        if (!Events.restoreEnabled()) {
             return h.acquire();
+        }
+        if (!isSuspended()) {
+            // Open when looked at, but another thread (the tracker's background thread, say) may
+            // suspend it before the acquisition, which then restores it here: recorded too, with
+            // the time from then on.
+            RESTORED_HERE.remove();
+            int fd = h.acquire();
+            if (RESTORED_HERE.get() == this) {
+                RESTORED_HERE.remove();
+                Events.commitRestore(Events.beginRestore(), path(), reason, fd);
+            }
+            return fd;
         }
         RESTORED_HERE.remove();
         Object event = Events.beginRestore();
