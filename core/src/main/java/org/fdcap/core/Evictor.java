@@ -14,10 +14,14 @@ import org.slf4j.LoggerFactory;
  * identity check, lseek), not the victim's (the stat of its path, lseek, close).
  *
  * <p>The thread is started by the first reservation that leaves less than {@link #wakeBelow}
- * descriptors free, refills the room to {@link #spare}, watches it for a moment (100 µs, with
- * more than one processor) and parks; a reservation that takes the room under {@code wakeBelow}
- * again unparks it. The gap between the two marks, and the moment of watching, are what spare the
- * program's threads a wake-up (a futex call) per restore while they miss steadily. When it finds nothing
+ * descriptors free, refills the room to {@link #spare}, and parks; a reservation that takes the
+ * room under {@code wakeBelow} again unparks it. The gap between the two marks is what spares the
+ * program's threads a wake-up (a futex call) per restore: one serves half the spare. It is not
+ * woken while as many threads restore handles as there are processors (they would share them with
+ * it, and lose more than it saves them: {@link FdTracker#aProcessorIsFree()}). It does not
+ * spin while waiting: a thread that polls the room reads the count every reservation changes, and
+ * with as many program threads as processors it takes their time (measured: two threads missing
+ * on two cores went from 8 to 12 us per read with a 100 us spin). When it finds nothing
  * idle to suspend (every open descriptor pinned or held), it parks until the next wake-up; the
  * program's threads then make room themselves, as without it. It only ever closes descriptors:
  * it cannot take the process over the capacity, nor hold anything a program's thread waits for
@@ -29,13 +33,6 @@ final class Evictor implements Runnable {
     private static final int RUNNING = 1;
     private static final int STOPPED = 2;
     private static final VarHandle STATE;
-    /**
-     * After its last suspension the thread watches the room this long before it parks (only with
-     * more than one processor): while the program's threads miss steadily it never parks, and
-     * they never pay for waking it.
-     */
-    private static final long SPIN_NANOS = 100_000L;
-    private static final boolean SPIN = Runtime.getRuntime().availableProcessors() > 1;
 
     static {
         try {
@@ -66,7 +63,7 @@ final class Evictor implements Runnable {
 
     /** Called when a reservation left {@code room} free: wakes the thread if that is under the low mark. */
     void reserved(int room) {
-        if (room < wakeBelow && state == IDLE && STATE.compareAndSet(this, IDLE, RUNNING)) {
+        if (room < wakeBelow && state == IDLE && tracker.aProcessorIsFree() && STATE.compareAndSet(this, IDLE, RUNNING)) {
             Thread t;
             synchronized (this) {
                 t = thread;
@@ -112,19 +109,13 @@ final class Evictor implements Runnable {
     public void run() {
         AHEAD.set(Boolean.TRUE);
         boolean nothingIdle = false;
-        long lastWork = System.nanoTime();
         while (state != STOPPED) {
             try {
                 if (!nothingIdle && tracker.room() < spare) {
                     if (tracker.suspendAhead()) {
-                        lastWork = System.nanoTime();
                         continue;
                     }
                     nothingIdle = true; // every open descriptor is in use or held: wait for a wake-up
-                }
-                if (SPIN && !nothingIdle && System.nanoTime() - lastWork < SPIN_NANOS) {
-                    Thread.onSpinWait();
-                    continue;
                 }
                 if (!STATE.compareAndSet(this, RUNNING, IDLE)) {
                     continue; // stopped
@@ -138,7 +129,6 @@ final class Evictor implements Runnable {
                     LockSupport.park(this);
                 }
                 nothingIdle = false;
-                lastWork = System.nanoTime();
             } catch (RuntimeException | Error e) {
                 // A failed suspension is recorded by the handle; anything else must not end the
                 // thread: it parks until the next wake-up.

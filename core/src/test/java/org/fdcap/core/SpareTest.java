@@ -155,6 +155,33 @@ class SpareTest {
     }
 
     @Test
+    void isNotWokenWhileAsManyThreadsRestoreAsThereAreProcessors() throws Exception {
+        FdTracker tracker = FdTracker.builder().capacity(64).spare(8).build();
+        int processors = Runtime.getRuntime().availableProcessors();
+        assertTrue(tracker.aProcessorIsFree(), "no restore yet");
+        tracker.onMiss();
+        assertEquals(processors > 1, tracker.aProcessorIsFree(), "one thread restores, " + processors + " processors");
+        // As many threads as processors, taking turns: no processor is left for the background thread.
+        for (int round = 0; round < 8; round++) {
+            for (int t = 1; t < processors && t < 8; t++) {
+                Thread other = new Thread(tracker::onMiss);
+                other.start();
+                other.join();
+            }
+            tracker.onMiss();
+        }
+        if (processors <= 8) { // it looks at the threads of the last 8 restores
+            assertFalse(tracker.aProcessorIsFree(), processors + " threads restore, " + processors + " processors");
+        }
+        // One thread again: after a few restores of its own, it gets the help again (with 2+ processors).
+        for (int i = 0; i < 8; i++) {
+            tracker.onMiss();
+        }
+        assertEquals(processors > 1, tracker.aProcessorIsFree());
+        tracker.destroy();
+    }
+
+    @Test
     void parksWithoutSpinningWhenEveryDescriptorIsInUse() throws Exception {
         int capacity = 16;
         String name = "spare-test-pinned";
