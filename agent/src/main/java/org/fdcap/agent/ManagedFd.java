@@ -266,9 +266,12 @@ final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding
 
     /** {@code h.acquire()}, recording a JFR restore event when one is wanted and this thread restores. */
     int acquire(FsHandle h, String reason) throws IOException {
-        if (!Events.restoreEnabled()) {
-            return h.acquire();
-        }
+        // The hit path: kept this small so that it is inlined into the advice wherever pin() is.
+        return Events.restoreEnabled() ? acquireRecorded(h, reason) : h.acquire();
+    }
+
+    /** {@link #acquire} while a recording wants restore events. */
+    private int acquireRecorded(FsHandle h, String reason) throws IOException {
         if (!isSuspended()) {
             // Open when looked at, but another thread (the tracker's background thread, say) may
             // suspend it before the acquisition, which then restores it here: recorded too, with
