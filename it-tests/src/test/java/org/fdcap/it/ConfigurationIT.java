@@ -76,7 +76,7 @@ class ConfigurationIT {
         assertEquals(plain.out, r.out);
         assertTrue(r.maxFds <= 100, r::toString);
         assertTrue(r.suspensions() > 0, r::toString);
-        assertTrue(r.err.contains("fdcap active: max=100 ") && r.err.contains(" exclude=[/nowhere/**.{a,b},"
+        assertTrue(r.err.contains(" active: max=100 ") && r.err.contains(" exclude=[/nowhere/**.{a,b},"
                 + " /nowhere/else/**] "), r::toString);
     }
 
@@ -89,7 +89,7 @@ class ConfigurationIT {
                 .jvmArg("-Dfdcap.max=80").jvmArg("-Dfdcap.reserve=3").withAgent("max=70").run();
 
         assertEquals(0, r.exit, r::toString);
-        assertTrue(r.err.contains("fdcap active: max=70 reserve=3 ") && r.err.contains(" leaks=true ")
+        assertTrue(r.err.contains(" active: max=70 reserve=3 ") && r.err.contains(" leaks=true ")
                 && r.err.contains(" getfd=follow "), r::toString);
     }
 
