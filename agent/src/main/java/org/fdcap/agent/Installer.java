@@ -171,7 +171,11 @@ public final class Installer {
                     .systemCalls(calls)
                     .unlinkedFilePool(config.unlinkedDir())
                     .leakTracing(false)
-                    .spare(config.spare())
+                    // Not when attached: a method running at the attach (a main loop) keeps its old
+                    // code for good, so its direct calls of getFilePointer() & co. are not rewritten;
+                    // a handle suspended by the background thread between its restore and such a call
+                    // would fail the call (AttachIT saw "Stream Closed"). Room is made on demand then.
+                    .spare(attaching() ? 0 : config.spare())
                     .spareThreads(ManagedFiles::evictorThread)
                     .build();
             LeakLog leaks = config.leaks() ? new LeakLog() : null;

@@ -48,6 +48,9 @@ class AttachIT {
         assertTrue(r.maxFds <= 200, r::toString);
         assertTrue(r.suspensions() > 0 && r.restores() > 0, r::toString);
         assertEquals(0, r.errors(), r::toString);
+        // No background suspensions when attached: OpsTarget's main, running at the attach, keeps
+        // its direct getFilePointer() calls, which must never find their file suspended meanwhile.
+        assertTrue(r.err.contains(" (ahead=0) "), r::toString);
 
         assertEquals(0, status.exit, status::toString);
         Map<String, Long> mbean = AgentCli.numbers(status.out, "fdcap in JVM");
