@@ -15,14 +15,14 @@ import java.util.jar.JarFile;
  * <p>It does as little as possible: appends the agent jar to the bootstrap class path (so the
  * bridge in {@code org.fdcap.agent.bootstrap} is visible to the JDK classes it instruments),
  * creates the agent's isolated class loader over {@code inst/}, and hands over to
- * {@code org.fdcap.agent.Installer} in that loader. It keeps no state and never throws: whatever
+ * {@code org.fdcap.agent.startup.Installer} in that loader. It keeps no state and never throws: whatever
  * goes wrong, the host program runs as it would without the agent.
  */
 public final class Premain {
     private static final String LOADER = "org.fdcap.agent.bootstrap.AgentClassLoader";
     private static final String BRIDGE = "org.fdcap.agent.bootstrap.FdBridge";
-    private static final String INSTALLER = "org.fdcap.agent.Installer";
-    private static final String CLI = "org.fdcap.agent.ops.Cli";
+    private static final String INSTALLER = "org.fdcap.agent.startup.Installer";
+    private static final String CLI = "org.fdcap.agent.cli.Cli";
 
     private Premain() {
     }
@@ -39,7 +39,7 @@ public final class Premain {
 
     /**
      * {@code java -jar fdcap-agent.jar ...}: the command line (attach, status, usage), run by
-     * {@code org.fdcap.agent.ops.Cli} from the agent's own class loader.
+     * {@code org.fdcap.agent.cli.Cli} from the agent's own class loader.
      */
     public static void main(String[] args) throws Exception {
         File jar = ownJar();

@@ -1,9 +1,5 @@
 package org.fdcap.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
@@ -24,6 +20,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.fdcap.it.scenarios.JnrFromAgentJar;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The jar's root holds only the premain class and the dependency-free bridge; everything else is
@@ -59,7 +59,7 @@ class AgentJarLayoutIT {
             assertEquals("org.fdcap.agent.Premain", main.getValue("Agent-Class"));
             // java -jar fdcap-agent.jar: the command line (attach, status) runs from inst/ too.
             assertEquals("org.fdcap.agent.Premain", main.getValue("Main-Class"));
-            assertNotNull(jar.getEntry("inst/org/fdcap/agent/ops/Cli.classdata"));
+            assertNotNull(jar.getEntry("inst/org/fdcap/agent/cli/Cli.classdata"));
             assertEquals("true", main.getValue("Can-Retransform-Classes"));
             assertEquals("true", main.getValue("Can-Redefine-Classes"));
         }

@@ -1,7 +1,5 @@
 package org.fdcap.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +7,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 import org.fdcap.examples.ManyFilesDemo;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The agent makes its system calls through the JDK's own natives: no jnr class is ever loaded,
@@ -32,7 +32,7 @@ class NativeCallsIT {
                 .map(line -> line.replaceFirst("^\\[[^]]*\\]\\s*(\\[[^]]*\\]\\s*)*", ""))
                 .map(line -> line.split(" ")[0])
                 .collect(Collectors.toList());
-        assertTrue(loaded.contains("org.fdcap.agent.JdkCalls"), "the class-load log is not what was expected");
+        assertTrue(loaded.contains("org.fdcap.agent.jdk.JdkCalls"), "the class-load log is not what was expected");
         assertEquals(List.of(), loaded.stream().filter(c -> c.startsWith("jnr.")).collect(Collectors.toList()));
         boolean jffi = loaded.stream().anyMatch(c -> c.startsWith("com.kenai.jffi."));
         assertEquals(Runtime.version().feature() < 22, jffi, "jffi loaded: " + jffi);

@@ -29,7 +29,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.fdcap.agent.PrivateDirectory;
+import org.fdcap.agent.config.PrivateDirectory;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

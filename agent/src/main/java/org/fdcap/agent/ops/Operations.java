@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.fdcap.agent.AgentConfig;
+import org.fdcap.agent.config.AgentConfig;
 import org.fdcap.agent.logging.AgentLogConfigurator;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.TrackerStats;

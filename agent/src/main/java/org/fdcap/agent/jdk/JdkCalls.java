@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.jdk;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -34,7 +34,7 @@ import org.fdcap.core.SystemCalls;
  * and without the birth time a file replaced while suspended could take the inode number of the
  * file it replaced.
  */
-final class JdkCalls implements SystemCalls {
+public final class JdkCalls implements SystemCalls {
     static final JdkCalls INSTANCE = new JdkCalls();
 
     private static final int AT_FDCWD = -100;
@@ -161,7 +161,7 @@ final class JdkCalls implements SystemCalls {
     }
 
     /** Whether this JDK gives birth times (JDK 22+); else {@link #fstat} and {@link #statOrNull} use {@link JffiStatx}. */
-    static boolean birthFromJdk() {
+    public static boolean birthFromJdk() {
         return BIRTH_SEC != null;
     }
 
@@ -171,7 +171,7 @@ final class JdkCalls implements SystemCalls {
      *
      * @throws Throwable whatever makes them unusable on this JDK (the class's initialization error)
      */
-    static JdkCalls load() throws Throwable {
+    public static JdkCalls load() throws Throwable {
         if (devIno("/") == null) {
             throw new IllegalStateException("stat(\"/\") through the JDK failed");
         }

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.managed;
 
 import java.io.FileDescriptor;
 import java.lang.invoke.MethodHandles;
@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * Changes take the table's lock. A lookup racing with a change may see the table before or after
  * it, as with a concurrent map; a record found after its removal is already marked closing.
  */
-final class ManagedTable {
+public final class ManagedTable {
     private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(ManagedFd[].class);
     private static final int MIN_CAPACITY = 16;
     /** What the JDK keeps in {@code FileDescriptor.handle} on Linux, and what a removal puts back. */
@@ -94,7 +94,7 @@ final class ManagedTable {
      * the agent starts (after {@code java.io} is opened to it), so that a JDK without it means no
      * agent, not failing lookups in the middle of the program's file operations.
      */
-    static void requireIndexField() {
+    public static void requireIndexField() {
         Handle.FIELD.getClass();
     }
 

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.config;
 
 /**
  * A setting has a value the agent cannot accept. The message is one line naming the property and

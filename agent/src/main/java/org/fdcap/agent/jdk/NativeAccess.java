@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.jdk;
 
 import java.io.File;
 import java.io.IOException;
@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  *
  * <p>Must run after {@link JdkAccess#open} and before any jffi class is loaded. On JDK 17-21 there is nothing to do.
  */
-final class NativeAccess {
+public final class NativeAccess {
     static final String MODULE = "org.fdcap.jffi";
     private static final String PREFIX = "inst/";
 
@@ -36,7 +36,7 @@ final class NativeAccess {
     }
 
     /** Defines the jffi module and enables its native access; false when not needed or not possible. */
-    static boolean grantToJffi(File agentJar, ClassLoader agentLoader) throws Exception {
+    public static boolean grantToJffi(File agentJar, ClassLoader agentLoader) throws Exception {
         if (Runtime.version().feature() < 22) {
             return false;
         }

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.jdk;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -11,6 +11,7 @@ import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.Set;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.managed.ManagedTable;
 
 /**
  * The JDK internals the agent needs, reached once at start through
@@ -24,7 +25,7 @@ import org.fdcap.agent.bootstrap.FdBridge;
  * {@code registerCleanup(fdo)} registers a new one for the new number. Otherwise a later GC could
  * close a number that now belongs to another file.
  */
-final class JdkAccess {
+public final class JdkAccess {
     private static MethodHandle get;
     private static MethodHandle set;
     private static MethodHandle close;
@@ -41,7 +42,7 @@ final class JdkAccess {
      * classes calls it) and exports/opens the internals to the agent's module; java.io is also
      * opened to the bridge, which calls RandomAccessFile's own methods for a subclass's super calls.
      */
-    static void open(Instrumentation inst, Module agentModule, Module bridgeModule) throws ReflectiveOperationException {
+    public static void open(Instrumentation inst, Module agentModule, Module bridgeModule) throws ReflectiveOperationException {
         Module javaBase = Object.class.getModule();
         inst.redefineModule(javaBase,
                 Set.of(bridgeModule, agentModule),
@@ -71,7 +72,7 @@ final class JdkAccess {
     }
 
     /** The number inside {@code fdo} (-1 when closed or suspended). */
-    static int get(FileDescriptor fdo) {
+    public static int get(FileDescriptor fdo) {
         try {
             return (int) get.invokeExact(fdo);
         } catch (Throwable t) {
@@ -80,7 +81,7 @@ final class JdkAccess {
     }
 
     /** Puts {@code fd} into {@code fdo} (no cleanup registered). */
-    static void set(FileDescriptor fdo, int fd) {
+    public static void set(FileDescriptor fdo, int fd) {
         try {
             set.invokeExact(fdo, fd);
         } catch (Throwable t) {
@@ -89,7 +90,7 @@ final class JdkAccess {
     }
 
     /** Unregisters the cleanup, closes the descriptor and sets -1, under the object's monitor. */
-    static void close(FileDescriptor fdo) throws IOException {
+    public static void close(FileDescriptor fdo) throws IOException {
         try {
             close.invokeExact(fdo);
         } catch (IOException | RuntimeException | Error e) {
@@ -100,7 +101,7 @@ final class JdkAccess {
     }
 
     /** Registers the JDK's {@code FileCleanable} for the number now inside {@code fdo}. */
-    static void registerCleanup(FileDescriptor fdo) {
+    public static void registerCleanup(FileDescriptor fdo) {
         try {
             registerCleanup.invokeExact(fdo);
         } catch (Throwable t) {
@@ -109,12 +110,12 @@ final class JdkAccess {
     }
 
     /** The {@code FileDescriptor} of a {@code RandomAccessFile}. */
-    static FileDescriptor fdOf(RandomAccessFile raf) {
+    public static FileDescriptor fdOf(RandomAccessFile raf) {
         return (FileDescriptor) rafFd.get(raf);
     }
 
     /** The {@code FileDescriptor} of a {@code FileChannelImpl}, or null for any other object. */
-    static FileDescriptor fdOfChannel(Object channel) {
+    public static FileDescriptor fdOfChannel(Object channel) {
         return channel != null && channel.getClass() == channelClass ? (FileDescriptor) channelFd.get(channel) : null;
     }
 

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.jdk;
 
 import com.kenai.jffi.CallContext;
 import com.kenai.jffi.CallingConvention;

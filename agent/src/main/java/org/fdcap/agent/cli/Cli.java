@@ -1,4 +1,4 @@
-package org.fdcap.agent.ops;
+package org.fdcap.agent.cli;
 
 import com.sun.tools.attach.VirtualMachine;
 import java.io.File;
@@ -13,8 +13,10 @@ import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
-import org.fdcap.agent.AgentConfig;
-import org.fdcap.agent.ConfigException;
+import org.fdcap.agent.config.AgentConfig;
+import org.fdcap.agent.config.ConfigException;
+import org.fdcap.agent.ops.AgentVersion;
+import org.fdcap.agent.ops.Operations;
 
 /**
  * {@code java -jar fdcap-agent.jar}: loads the agent into a running JVM ({@code attach}) and shows

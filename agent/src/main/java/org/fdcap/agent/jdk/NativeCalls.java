@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.jdk;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -17,7 +17,7 @@ import org.fdcap.core.SilentPosixHandler;
  * Through the JDK's natives ({@link JdkCalls}) once {@link #useJdk} was called, else through
  * jnr-posix (the fallback for a JDK whose internals are not as expected).
  */
-final class NativeCalls {
+public final class NativeCalls {
     /** The flags a reopen must keep: access mode, O_APPEND, O_SYNC/O_DSYNC, O_DIRECT. */
     private static final int KEPT_FLAGS = OpenFlags.O_ACCMODE | OpenFlags.O_APPEND | OpenFlags.O_SYNC
             | OpenFlags.O_DSYNC | OpenFlags.O_DIRECT;
@@ -29,18 +29,18 @@ final class NativeCalls {
     }
 
     /** From now on, the JDK's natives (they were checked by {@link JdkCalls#load}). */
-    static void useJdk() {
+    public static void useJdk() {
         jdk = true;
     }
 
     /** What the agent needs to know about an open descriptor before managing it. */
-    static final class FdInfo {
-        final int flags;
-        final long dev;
-        final long ino;
-        final boolean regular;
+    public static final class FdInfo {
+        public final int flags;
+        public final long dev;
+        public final long ino;
+        public final boolean regular;
 
-        FdInfo(int flags, long dev, long ino, boolean regular) {
+        public FdInfo(int flags, long dev, long ino, boolean regular) {
             this.flags = flags;
             this.dev = dev;
             this.ino = ino;
@@ -54,7 +54,7 @@ final class NativeCalls {
      * @param flags the flags it was opened with when known, else -1: they are then read from
      *     {@code /proc/self/fdinfo}, which takes a descriptor for a moment (the JDK has no fcntl)
      */
-    static FdInfo inspect(int fd, int flags) {
+    public static FdInfo inspect(int fd, int flags) {
         if (!jdk) {
             return Jnr.inspect(fd);
         }
@@ -71,7 +71,7 @@ final class NativeCalls {
     }
 
     /** Whether {@link #inspect} with these {@code flags} opens a descriptor for a moment (/proc/self/fdinfo). */
-    static boolean flagsTakeADescriptor(int flags) {
+    public static boolean flagsTakeADescriptor(int flags) {
         return jdk && flags < 0;
     }
 
@@ -80,7 +80,7 @@ final class NativeCalls {
      * in JDK 17 and 25): read-only, or read-write with O_SYNC or O_DSYNC for "rws" and "rwd"
      * ({@code O_CREAT} too, which a reopen drops).
      */
-    static int randomAccessFileFlags(int imode) {
+    public static int randomAccessFileFlags(int imode) {
         if ((imode & RAF_RDONLY) != 0) {
             return OpenFlags.O_RDONLY;
         }
@@ -103,7 +103,7 @@ final class NativeCalls {
     private static final int RAF_DSYNC = 8;
 
     /** The device and inode of {@code fd}, as {dev, ino}; null on failure. */
-    static long[] identity(int fd) {
+    public static long[] identity(int fd) {
         if (fd < 0) {
             return null;
         }
@@ -115,12 +115,12 @@ final class NativeCalls {
     }
 
     /** The device and inode of the file {@code path} leads to, as {dev, ino}; null when none. */
-    static long[] identity(String path) {
+    public static long[] identity(String path) {
         return jdk ? JdkCalls.devIno(path) : Jnr.identity(path);
     }
 
     /** The soft RLIMIT_NOFILE, from /proc/self/limits (what the JVM left after raising it). */
-    static long softNofileLimit() {
+    public static long softNofileLimit() {
         try {
             List<String> lines = Files.readAllLines(Paths.get("/proc/self/limits"));
             for (String line : lines) {
@@ -136,7 +136,7 @@ final class NativeCalls {
     }
 
     /** How many descriptors the process has open now. */
-    static int openDescriptors() {
+    public static int openDescriptors() {
         String[] names = new File("/proc/self/fd").list();
         // listing the directory itself used one descriptor
         return names == null ? 0 : Math.max(0, names.length - 1);
@@ -147,7 +147,7 @@ final class NativeCalls {
         private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentPosixHandler());
         private static final ThreadLocal<FileStat> STAT = ThreadLocal.withInitial(LIBC::allocateStat);
 
-        static FdInfo inspect(int fd) {
+        public static FdInfo inspect(int fd) {
             int fl = LIBC.fcntl(fd, Fcntl.F_GETFL);
             if (fl < 0) {
                 return null;
@@ -159,7 +159,7 @@ final class NativeCalls {
             return new FdInfo(fl & KEPT_FLAGS, st.dev(), st.ino(), st.isFile());
         }
 
-        static long[] identity(String path) {
+        public static long[] identity(String path) {
             FileStat st = STAT.get();
             return LIBC.stat(path, st) == 0 ? new long[] {st.dev(), st.ino()} : null;
         }

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.startup;
 
 import java.io.File;
 import java.io.FileDescriptor;
@@ -19,12 +19,19 @@ import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.utility.JavaModule;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.cache.TransformCache;
+import org.fdcap.agent.config.AgentConfig;
+import org.fdcap.agent.config.ConfigException;
 import org.fdcap.agent.instrumentation.ByteBuddyNexus;
 import org.fdcap.agent.instrumentation.CallSiteSubstitution;
 import org.fdcap.agent.instrumentation.Instrumentations;
 import org.fdcap.agent.instrumentation.JdkTypes;
-import org.fdcap.agent.cache.TransformCache;
+import org.fdcap.agent.jdk.JdkAccess;
+import org.fdcap.agent.jdk.JdkCalls;
+import org.fdcap.agent.jdk.NativeAccess;
+import org.fdcap.agent.jdk.NativeCalls;
 import org.fdcap.agent.logging.AgentLogConfigurator;
+import org.fdcap.agent.managed.ManagedFiles;
 import org.fdcap.agent.ops.AgentVersion;
 import org.fdcap.agent.ops.Events;
 import org.fdcap.agent.ops.LeakLog;

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.config;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.managed;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -6,6 +6,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import org.fdcap.agent.jdk.JdkAccess;
+import org.fdcap.agent.jdk.NativeCalls;
 import org.fdcap.agent.ops.Events;
 import org.fdcap.core.FdBinding;
 import org.fdcap.core.FsHandle;
@@ -21,7 +23,7 @@ import org.fdcap.core.FsHandle;
  * to 48 bytes: its states are bits of one word (changed with compare-and-set), the file's identity
  * is a 64-bit digest of (device, inode), and the path is the handle's.
  */
-final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding {
+public final class ManagedFd extends WeakReference<FileDescriptor> implements FdBinding {
     /** Set once by the first close (or by reclaim after GC): the handle is on its way out. */
     private static final int CLOSING = 1;
     /** Pinned for good (the descriptor escaped into a stream, or through getFD() with fdcap.getfd=pin). */

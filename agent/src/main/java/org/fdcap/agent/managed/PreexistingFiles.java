@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.managed;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.fdcap.agent.jdk.JdkAccess;
 import org.fdcap.core.Stat;
 
 /**
@@ -19,7 +20,7 @@ import org.fdcap.core.Stat;
  * FileOutputStream constructors; {@code otherParents} when streams share it through
  * {@code getFD()}), and a RandomAccessFile keeps the path it was opened with.
  */
-final class PreexistingFiles {
+public final class PreexistingFiles {
     /** Who owns a descriptor object the agent may adopt, and the path to reopen it by. */
     static final class Owner {
         final String path;

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.config;
 
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import org.fdcap.agent.ConfigSources.Setting;
+import org.fdcap.agent.config.ConfigSources.Setting;
 
 /**
  * The agent's settings, parsed once at start. Each comes from the agent argument
@@ -258,7 +258,7 @@ public final class AgentConfig {
         private final List<PathMatcher> include;
         private final List<PathMatcher> exclude;
 
-        PathFilter(List<PathMatcher> include, List<PathMatcher> exclude) {
+        public PathFilter(List<PathMatcher> include, List<PathMatcher> exclude) {
             this.include = include;
             this.exclude = exclude;
         }

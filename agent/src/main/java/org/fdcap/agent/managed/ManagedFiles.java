@@ -1,10 +1,12 @@
-package org.fdcap.agent;
+package org.fdcap.agent.managed;
 
 import java.io.File;
 import java.io.FileDescriptor;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.ref.ReferenceQueue;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,9 +15,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.config.AgentConfig;
+import org.fdcap.agent.jdk.JdkAccess;
+import org.fdcap.agent.jdk.NativeCalls;
 import org.fdcap.agent.ops.LeakLog;
-import java.io.FileNotFoundException;
-import java.nio.file.FileSystemException;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.FsHandle;
 import org.fdcap.core.LockHold;
@@ -39,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * the tracker, which follows them; a descriptor object collected without close gives its slot
  * back (the JDK's own cleanup closes the number).
  */
-final class ManagedFiles implements FdBridge.Hooks {
+public final class ManagedFiles implements FdBridge.Hooks {
     private static final Logger LOG = LoggerFactory.getLogger(ManagedFiles.class);
     /** Handles suspended beyond need when the OS refuses an open for lack of descriptors. */
     private static final int HEADROOM = 8;
@@ -95,7 +98,7 @@ final class ManagedFiles implements FdBridge.Hooks {
      *     (the agent was attached to a running JVM)
      * @param pinOnGetFd whether {@code getFD()} pins for good (else only a stream built on it does)
      */
-    ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar, String agentLog, LeakLog leaks,
+    public ManagedFiles(FdTracker tracker, AgentConfig.PathFilter filter, String agentJar, String agentLog, LeakLog leaks,
             boolean adoptOnUse, boolean pinOnGetFd) {
         this.tracker = tracker;
         this.agentLog = agentLog;
@@ -117,7 +120,7 @@ final class ManagedFiles implements FdBridge.Hooks {
         return tracker;
     }
 
-    int size() {
+    public int size() {
         return managed.size();
     }
 
@@ -282,7 +285,7 @@ final class ManagedFiles implements FdBridge.Hooks {
      * (no program's context class loader kept alive by it), marked as inside the tracker for its
      * life, so that nothing its work triggers (a log file opened, a class loaded) re-enters it.
      */
-    static Thread evictorThread(Runnable body) {
+    public static Thread evictorThread(Runnable body) {
         Thread t = new Thread(() -> {
             IN_TRACKER.get()[0] = AHEAD;
             body.run();
@@ -323,7 +326,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     /** The managed files still open or suspended (for the leak report at exit). */
-    List<LeakLog.OpenFile> stillOpen() {
+    public List<LeakLog.OpenFile> stillOpen() {
         List<LeakLog.OpenFile> out = new ArrayList<>();
         managed.forEach(m -> {
             if (m.handle != null && !m.isClosing() && !m.isClosedBehind() && m.get() != null) {
@@ -656,7 +659,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     /** Suspends up to {@code k} idle handles to free real descriptors; false when none could be. */
-    boolean makeRoom(int k) {
+    public boolean makeRoom(int k) {
         try {
             return tracker.suspendIdle(k) > 0;
         } catch (IllegalStateException destroyed) {
@@ -680,7 +683,7 @@ final class ManagedFiles implements FdBridge.Hooks {
     }
 
     /** Blocks until a descriptor object is collected, then reclaims it (reaper thread). */
-    void reclaimNext(long timeoutMillis) throws InterruptedException {
+    public void reclaimNext(long timeoutMillis) throws InterruptedException {
         ManagedFd m = (ManagedFd) collected.remove(timeoutMillis);
         if (m != null) {
             reclaim(m);

@@ -1,4 +1,4 @@
-package org.fdcap.agent;
+package org.fdcap.agent.managed;
 
 import java.io.IOException;
 import java.net.URI;

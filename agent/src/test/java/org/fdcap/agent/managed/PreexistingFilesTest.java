@@ -1,11 +1,11 @@
-package org.fdcap.agent;
+package org.fdcap.agent.managed;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
 import java.util.Set;
 import org.fdcap.core.Stat;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class PreexistingFilesTest {
     @Test
