@@ -263,8 +263,12 @@ public final class AgentConfig {
             this.exclude = exclude;
         }
 
-        /** Whether {@code path} (absolute) is to be managed. */
-        public boolean test(Path path) {
+        /** Whether the file at {@code absolute} (an absolute path) is to be managed. */
+        public boolean test(String absolute) {
+            if (include.isEmpty() && exclude.isEmpty()) {
+                return true; // the default: no Path is made for each open
+            }
+            Path path = Paths.get(absolute);
             if (!include.isEmpty() && !any(include, path)) {
                 return false;
             }

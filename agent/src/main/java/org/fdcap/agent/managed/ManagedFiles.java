@@ -131,9 +131,8 @@ public final class ManagedFiles implements FdBridge.Hooks {
         if (IN_TRACKER.get()[0] != OUTSIDE) {
             return null; // the tracker's own work on this thread: left alone, as register does
         }
-        File file = new File(name).getAbsoluteFile();
-        String absolute = file.getPath();
-        if (neverManaged(absolute) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
+        String absolute = new File(name).getAbsolutePath();
+        if (neverManaged(absolute) || !filter.test(absolute)) {
             return null;
         }
         try {
@@ -196,9 +195,8 @@ public final class ManagedFiles implements FdBridge.Hooks {
             return null;
         }
         try {
-            File file = new File(name).getAbsoluteFile();
-            String absolute = file.getPath();
-            if (neverManaged(absolute) || !filter.test(ProgramPath.of(absolute, file.toPath()))) {
+            String absolute = new File(name).getAbsolutePath();
+            if (neverManaged(absolute) || !filter.test(absolute)) {
                 return null;
             }
             int[] inTracker = IN_TRACKER.get();

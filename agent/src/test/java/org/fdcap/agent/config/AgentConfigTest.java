@@ -387,8 +387,8 @@ class AgentConfigTest {
 
         for (AgentConfig c : all) {
             assertEquals(List.of("**.{log,tmp}", "/var/**"), c.exclude());
-            assertFalse(c.pathFilter().test(Path.of("/data/x.tmp")));
-            assertTrue(c.pathFilter().test(Path.of("/data/x.bin")));
+            assertFalse(c.pathFilter().test("/data/x.tmp"));
+            assertTrue(c.pathFilter().test("/data/x.bin"));
         }
         assertEquals(50, all.get(0).max());
     }
