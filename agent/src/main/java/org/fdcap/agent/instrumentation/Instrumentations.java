@@ -28,7 +28,6 @@ import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.scaffold.TypeValidation;
 import net.bytebuddy.matcher.ElementMatcher;
-import org.fdcap.agent.bootstrap.FdBridge;
 
 /**
  * The one place that says what is instrumented:
@@ -80,13 +79,23 @@ import org.fdcap.agent.bootstrap.FdBridge;
  * {@code length()}, {@code setLength(long)} and {@code FileDescriptor.sync()} where native (JDK 17).
  */
 public final class Instrumentations {
+    static final String RANDOM_ACCESS_FILE = "java.io.RandomAccessFile";
     static final String FILE_CHANNEL_IMPL = "sun.nio.ch.FileChannelImpl";
+    static final String FILE_LOCK_IMPL = "sun.nio.ch.FileLockImpl";
+    static final String FILE_DESCRIPTOR = "java.io.FileDescriptor";
     static final String IO_FILE_SYSTEM = "java.io.UnixFileSystem";
     static final String NIO_FILE_SYSTEM_PROVIDER = "sun.nio.fs.UnixFileSystemProvider";
+    static final String FILE_INPUT_STREAM = "java.io.FileInputStream";
+    static final String FILE_OUTPUT_STREAM = "java.io.FileOutputStream";
     static final String CHANNEL_FACTORY = "sun.nio.fs.UnixChannelFactory";
-    static final String FILE_LOCK_IMPL = "sun.nio.ch.FileLockImpl";
-    /** How many types {@link #install} transforms. */
-    public static final int TYPES = 9;
+
+    /**
+     * The JDK types {@link #transformer} instruments, by name: the one list ({@link JdkTypes} loads
+     * and retransforms these; the transform cache stores these).
+     */
+    public static final List<String> TYPES = List.of(RANDOM_ACCESS_FILE, FILE_CHANNEL_IMPL, FILE_DESCRIPTOR,
+            IO_FILE_SYSTEM, NIO_FILE_SYSTEM_PROVIDER, CHANNEL_FACTORY, FILE_INPUT_STREAM, FILE_OUTPUT_STREAM,
+            FILE_LOCK_IMPL);
 
     private Instrumentations() {
     }
@@ -102,7 +111,7 @@ public final class Instrumentations {
                 .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
                 .with(listener)
                 .ignore(none())
-                .type(named("java.io.RandomAccessFile"))
+                .type(named(RANDOM_ACCESS_FILE))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(RandomAccessFileAdvice.Open.class)
                                 .on(named("open").and(isPrivate()).and(takesArguments(String.class, int.class))))
@@ -132,7 +141,7 @@ public final class Instrumentations {
                 .type(named(FILE_LOCK_IMPL))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(FileLockImplAdvice.class).on(named("invalidate").and(takesNoArguments()))))
-                .type(named("java.io.FileDescriptor"))
+                .type(named(FILE_DESCRIPTOR))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(FileDescriptorAdvice.Valid.class).on(named("valid").and(takesNoArguments())))
                         .visit(Advice.to(FileDescriptorAdvice.Sync.class)
@@ -152,13 +161,13 @@ public final class Instrumentations {
                         .visit(Advice.to(FileSystemAdvice.NioCopy.class)
                                 .on(named("copy").and(takesArguments(3)).and(takesArgument(0, Path.class))
                                         .and(takesArgument(1, Path.class)))))
-                .type(named("java.io.FileInputStream"))
+                .type(named(FILE_INPUT_STREAM))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(StreamAdvice.OpenInput.class)
                                 .on(named("open").and(isPrivate()).and(takesArguments(String.class))))
                         .visit(Advice.to(OpenRetryAdvice.class).on(named("open").and(isPrivate())))
                         .visit(streamMethods()))
-                .type(named("java.io.FileOutputStream"))
+                .type(named(FILE_OUTPUT_STREAM))
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(StreamAdvice.OpenOutput.class)
                                 .on(named("open").and(isPrivate()).and(takesArguments(String.class, boolean.class))))
@@ -181,23 +190,6 @@ public final class Instrumentations {
                 Advice.to(StreamAdvice.Close.class).on(named("close").and(takesNoArguments())),
                 Advice.to(StreamAdvice.GetFd.class).on(named("getFD")),
                 Advice.to(StreamAdvice.Shared.class).on(isConstructor().and(takesArguments(FileDescriptor.class))));
-    }
-
-    /** The classes whose bytes Byte Buddy reads when transforming (loaded before install). */
-    public static List<Class<?>> adviceClasses() {
-        return List.of(RandomAccessFileAdvice.Open.class, RandomAccessFileAdvice.Use.class,
-                RandomAccessFileAdvice.Seek.class,
-                RandomAccessFileAdvice.Close.class, RandomAccessFileAdvice.GetFd.class,
-                ChannelFactoryAdvice.class, FileLockImplAdvice.class, FileChannelImplAdvice.Use.class,
-                FileChannelImplAdvice.TransferTo.class, FileChannelImplAdvice.TransferFrom.class,
-                FileChannelImplAdvice.Lock.class, FileChannelImplAdvice.Close.class,
-                FileDescriptorAdvice.Valid.class, FileDescriptorAdvice.Sync.class, FileSystemAdvice.IoDelete.class,
-                FileSystemAdvice.IoRename.class,
-                OpenRetryAdvice.class, StreamAdvice.OpenInput.class, StreamAdvice.OpenOutput.class,
-                StreamAdvice.Use.class, StreamAdvice.Close.class, StreamAdvice.GetFd.class, StreamAdvice.Shared.class,
-                FileSystemAdvice.NioDelete.class, FileSystemAdvice.NioMove.class,
-                FileSystemAdvice.NioCopy.class,
-                FdBridge.class);
     }
 
     /**

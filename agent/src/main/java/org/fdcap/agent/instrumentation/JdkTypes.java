@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The transformer of the {@link Instrumentations#TYPES} JDK types, in one of two modes:
+ * The transformer of the JDK types of {@link Instrumentations#TYPES}, in one of two modes:
  *
  * <ul>
  *   <li><b>woven</b>: Byte Buddy ({@link Instrumentations#transformer}) weaves the advice, and
@@ -89,10 +89,11 @@ public final class JdkTypes implements ClassFileTransformer {
 
     /** The instrumented types, loaded (they all belong to java.base). */
     public static Class<?>[] load() throws ClassNotFoundException {
-        return new Class<?>[] {RandomAccessFile.class, Class.forName(Instrumentations.FILE_CHANNEL_IMPL),
-            FileDescriptor.class, Class.forName(Instrumentations.IO_FILE_SYSTEM),
-            Class.forName(Instrumentations.NIO_FILE_SYSTEM_PROVIDER), Class.forName(Instrumentations.CHANNEL_FACTORY),
-            FileInputStream.class, FileOutputStream.class, Class.forName(Instrumentations.FILE_LOCK_IMPL)};
+        Class<?>[] types = new Class<?>[Instrumentations.TYPES.size()];
+        for (int i = 0; i < types.length; i++) {
+            types[i] = Class.forName(Instrumentations.TYPES.get(i));
+        }
+        return types;
     }
 
     /**

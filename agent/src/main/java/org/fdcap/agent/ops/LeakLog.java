@@ -35,11 +35,6 @@ public final class LeakLog {
         LOG.warn("leak: {} was garbage-collected without close(); {}", path, where(openedAt));
     }
 
-    /** How many file objects were collected without close() so far. */
-    public long collectedCount() {
-        return collected.get();
-    }
-
     /**
      * The exit report: every file still open, with its opening stack. Zip and jar files opened by
      * {@code ZipFile} are left out: class loaders keep theirs open for the JVM's whole life.

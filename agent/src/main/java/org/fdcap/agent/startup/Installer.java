@@ -161,7 +161,7 @@ public final class Installer {
                     config.debugTransform());
             listener.check();
             if (!jdkTypes.complete()) {
-                throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES
+                throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES.size()
                         + " JDK types");
             }
             if (cache != null && !jdkTypes.fromCache()) {
@@ -407,7 +407,6 @@ public final class Installer {
     /** Records Byte Buddy's failures and successes; never throws, never logs from a transformation. */
     static final class TransformListener extends AgentBuilder.Listener.Adapter {
         private final boolean debug;
-        private volatile int transformed;
         private volatile Throwable failure;
         private volatile String failedType;
 
@@ -419,7 +418,6 @@ public final class Installer {
         @Override
         public void onTransformation(TypeDescription type, ClassLoader loader, JavaModule module, boolean loaded,
                 DynamicType dynamicType) {
-            transformed++;
             if (debug) {
                 System.err.println("fdcap: transformed " + type.getName());
             }
