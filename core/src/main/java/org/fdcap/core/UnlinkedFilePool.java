@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFileAttributes;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -176,23 +175,7 @@ final class UnlinkedFilePool {
      * @throws UnsafePoolException it is not
      */
     static void checkSafe(Path dir) throws IOException {
-        PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        String problem = null;
-        if (attrs.isSymbolicLink()) {
-            problem = "is a symbolic link (never followed)";
-        } else if (!attrs.isDirectory()) {
-            problem = "exists and is not a directory";
-        } else {
-            int uid = (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-            int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            // /proc/self belongs to the process's effective user: no native call needed.
-            int euid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
-            if (uid != euid) {
-                problem = "belongs to uid " + uid + ", not to this process's user (uid " + euid + ")";
-            } else if ((mode & 077) != 0) {
-                problem = "is open to other users (mode " + Integer.toOctalString(mode & 0777) + ", expected 700)";
-            }
-        }
+        String problem = PrivateDirectory.problem(dir, 077);
         if (problem != null) {
             throw new UnsafePoolException("the unlinked-file pool " + dir + " " + problem);
         }

@@ -29,8 +29,8 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.fdcap.agent.config.PrivateDirectory;
 import org.fdcap.agent.instrumentation.JdkTypes;
+import org.fdcap.core.PrivateDirectory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import org.fdcap.agent.config.ConfigSources.Setting;
+import org.fdcap.core.PrivateDirectory;
 
 /**
  * The agent's settings, parsed once at start. Each comes from the agent argument

@@ -1,4 +1,4 @@
-package org.fdcap.agent.config;
+package org.fdcap.core;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,9 +8,9 @@ import java.nio.file.Paths;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /**
- * The one check of a directory the agent keeps its own files in (the unlinked-file pool, the cache
- * of instrumented JDK types): never a symbolic link, owned by this user, and without the mode bits
- * that would let other users in.
+ * The one check of a directory fdcap keeps its own files in (the tracker's unlinked-file pool, the
+ * agent's cache of instrumented JDK types): never a symbolic link, owned by this process's
+ * (effective) user, and without the mode bits that would let other users in.
  */
 public final class PrivateDirectory {
     private PrivateDirectory() {
@@ -27,13 +27,13 @@ public final class PrivateDirectory {
             return "is a symbolic link (never followed)";
         }
         if (!basic.isDirectory()) {
-            return "is not a directory";
+            return "exists and is not a directory";
         }
         int uid = (Integer) Files.getAttribute(d, "unix:uid", LinkOption.NOFOLLOW_LINKS);
         // /proc/self belongs to the process's effective user: no native call needed here.
         int self = (Integer) Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
         if (uid != self) {
-            return "belongs to uid " + uid + ", not to this user (uid " + self + ")";
+            return "belongs to uid " + uid + ", not to this process's user (uid " + self + ")";
         }
         int mode = (Integer) Files.getAttribute(d, "unix:mode", LinkOption.NOFOLLOW_LINKS);
         if ((mode & forbidden) != 0) {
