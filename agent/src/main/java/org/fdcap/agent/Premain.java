@@ -15,8 +15,10 @@ import java.util.jar.JarFile;
  * <p>It does as little as possible: appends the agent jar to the bootstrap class path (so the
  * bridge in {@code org.fdcap.agent.bootstrap} is visible to the JDK classes it instruments),
  * creates the agent's isolated class loader over {@code inst/}, and hands over to
- * {@code org.fdcap.agent.startup.Installer} in that loader. It keeps no state and never throws: whatever
- * goes wrong, the host program runs as it would without the agent.
+ * {@code org.fdcap.agent.startup.Installer} in that loader, saying whether the JVM was started
+ * with the agent ({@code premain}) or the agent is attached to it ({@code agentmain}). It keeps
+ * no state and never throws: whatever goes wrong, the host program runs as it would without the
+ * agent.
  */
 public final class Premain {
     private static final String LOADER = "org.fdcap.agent.bootstrap.AgentClassLoader";
@@ -29,12 +31,12 @@ public final class Premain {
 
     /** Called by the JVM for {@code -javaagent:fdcap-agent.jar[=options]}. */
     public static void premain(String args, Instrumentation inst) {
-        start(args, inst);
+        start(args, inst, false);
     }
 
     /** Called by the JVM when the agent is attached to a running JVM. */
     public static void agentmain(String args, Instrumentation inst) {
-        start(args, inst);
+        start(args, inst, true);
     }
 
     /**
@@ -49,7 +51,7 @@ public final class Premain {
         Class.forName(CLI, true, cli).getMethod("run", File.class, String[].class).invoke(null, jar, args);
     }
 
-    private static void start(String args, Instrumentation inst) {
+    private static void start(String args, Instrumentation inst, boolean attached) {
         try {
             File jar = ownJar();
             JarFile jarFile = new JarFile(jar, false);
@@ -66,8 +68,8 @@ public final class Premain {
                     .getConstructor(File.class)
                     .newInstance(jar);
             Class.forName(INSTALLER, true, agentLoader)
-                    .getMethod("install", String.class, Instrumentation.class, File.class)
-                    .invoke(null, args, inst, jar);
+                    .getMethod("install", String.class, Instrumentation.class, File.class, boolean.class)
+                    .invoke(null, args, inst, jar, attached);
         } catch (Throwable t) {
             Throwable cause = t instanceof java.lang.reflect.InvocationTargetException && t.getCause() != null
                     ? t.getCause() : t;

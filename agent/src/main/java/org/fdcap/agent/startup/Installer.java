@@ -61,24 +61,15 @@ public final class Installer {
     private Installer() {
     }
 
-    /** Called reflectively by {@code Premain} with the agent's arguments and its jar. */
-    public static void install(String args, Instrumentation inst, File agentJar) {
-        AgentConfig config;
-        try {
-            config = AgentConfig.parse(args, System.getProperties(), System.getenv());
-        } catch (ConfigException e) {
-            System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
-            return;
-        }
-        if (!config.enabled()) {
-            return;
-        }
-        if (FdBridge.installed()) {
-            System.err.println("fdcap: the agent is already running in this JVM; ignoring the second start");
-            return;
-        }
-        if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
-            System.err.println("fdcap: only Linux is supported; running without fdcap");
+    /**
+     * Called reflectively by {@code Premain} with the agent's arguments and its jar.
+     *
+     * @param attached whether the JVM was already running ({@code agentmain}: through the attach
+     *     API or {@code jcmd JVMTI.agent_load}), not started with {@code -javaagent} ({@code premain})
+     */
+    public static void install(String args, Instrumentation inst, File agentJar, boolean attached) {
+        AgentConfig config = settings(args);
+        if (config == null || !canRun()) {
             return;
         }
         // Read before the bridge has hooks: the agent's own jar is none of the program's files.
@@ -90,62 +81,182 @@ public final class Installer {
             System.err.println("fdcap: the agent could not start (" + t + "); running without fdcap");
             return;
         }
-        // The tracker's system calls: the JDK's own natives, nothing to load; jnr-posix (about a
-        // second to set up) only when this JDK's internals are not what JdkCalls expects.
-        SystemCalls calls;
-        Throwable noJdkCalls = null;
-        try {
-            calls = JdkCalls.load();
-            NativeCalls.useJdk();
-        } catch (Throwable t) {
-            calls = SystemCalls.jnrPosix();
-            noJdkCalls = t;
-        }
-        // Before JDK 22 the JDK gives no birth time: statx through jffi (JffiStatx; not jnr-ffi,
-        // nor jnr-posix), set up by the warm-up on the helper thread.
-        boolean jffiAtStart = noJdkCalls != null || !JdkCalls.birthFromJdk();
-        if (jffiAtStart) {
-            try {
-                NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
-            } catch (Throwable t) {
-                // Without it, JDK 22+ prints its native-access warning once; nothing else changes.
-            }
-        }
+        Natives natives = Natives.choose(agentJar);
         // Before anything builds an AgentBuilder, now or later: Byte Buddy's Nexus would be
         // injected through sun.misc.Unsafe (JDK 24+ warn on the host's stderr).
         ByteBuddyNexus.disable();
-        // jffi: no sun.misc.Unsafe memory access (JDK 24+ warns about it, JEP 498). Read when the
-        // agent's jffi initializes (during start), then put back so the host's own jffi is unaffected.
-        String unsafe = System.getProperty("jffi.unsafe.disabled");
-        if (jffiAtStart && Runtime.version().feature() >= 24 && unsafe == null) {
-            System.setProperty("jffi.unsafe.disabled", "true");
-        }
-        // jnr-ffi: with jnr-posix (the fallback), bind the few libc functions the agent calls one
-        // by one, on first call, rather than generate a class for all of libc with ASM (half of
-        // jnr's start-up). Read when the agent's jnr initializes (during start), then put back.
-        String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
-        if (noJdkCalls != null) {
-            System.setProperty("jnr.ffi.asm.enabled", "false");
-        }
-        AgentLogConfigurator.settings(config.logLevel(), config.logFile());
-        Logger log = LoggerFactory.getLogger(Installer.class);
-        if (noJdkCalls != null) {
-            log.warn("the JDK's file system natives are not as expected ({}); using jnr-posix, which slows the"
-                    + " start by about a second", noJdkCalls.toString());
-        }
-        SystemCalls trackerCalls = calls;
-        JdkTypes jdkTypes = null;
-        CallSiteSubstitution callSites = null;
-        TransformListener listener = new TransformListener(config.debugTransform());
         try {
-            long t0 = System.nanoTime();
-            // jffi (JDK 17-21) and the tracker's code (the capacity, then a warm-up of the
-            // suspend/restore path) on a helper thread while this one has Byte Buddy instrument the JDK types:
-            // the two are independent (the bridge has no hooks until FdBridge.install below, so
-            // the instrumented JDK code does nothing new meanwhile), and they overlap on a
-            // machine with more than one core. No program code runs before premain returns.
+            AgentLogConfigurator.settings(config.logLevel(), config.logFile());
+            natives.logChoice();
+            new Start(config, inst, agentJar, attached, natives.calls).run(version);
+        } finally {
+            natives.restoreProperties();
+        }
+    }
+
+    /** The settings, or null (after one line on stderr) when they are bad or say "off". */
+    private static AgentConfig settings(String args) {
+        try {
+            AgentConfig config = AgentConfig.parse(args, System.getProperties(), System.getenv());
+            return config.enabled() ? config : null;
+        } catch (ConfigException e) {
+            System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
+            return null;
+        }
+    }
+
+    /** False (after one line on stderr) when the agent cannot run in this JVM. */
+    private static boolean canRun() {
+        if (FdBridge.installed()) {
+            System.err.println("fdcap: the agent is already running in this JVM; ignoring the second start");
+            return false;
+        }
+        if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
+            System.err.println("fdcap: only Linux is supported; running without fdcap");
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The tracker's system calls: the JDK's own natives, nothing to load; jnr-posix (about a second
+     * to set up) only when this JDK's internals are not what {@link JdkCalls} expects. With them,
+     * the native libraries' settings for the agent's copies, set for the start and then put back
+     * so that the host's own jnr/jffi are unaffected.
+     */
+    private static final class Natives {
+        final SystemCalls calls;
+        /** Why the JDK's natives are not used, or null. */
+        final Throwable noJdkCalls;
+        private final String unsafe = System.getProperty("jffi.unsafe.disabled");
+        private final String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
+
+        private Natives(SystemCalls calls, Throwable noJdkCalls) {
+            this.calls = calls;
+            this.noJdkCalls = noJdkCalls;
+        }
+
+        static Natives choose(File agentJar) {
+            Natives n;
+            try {
+                n = new Natives(JdkCalls.load(), null);
+                NativeCalls.useJdk();
+            } catch (Throwable t) {
+                n = new Natives(SystemCalls.jnrPosix(), t);
+            }
+            // Before JDK 22 the JDK gives no birth time: statx through jffi (JffiStatx; not jnr-ffi,
+            // nor jnr-posix), set up by the warm-up on the helper thread.
+            boolean jffiAtStart = n.noJdkCalls != null || !JdkCalls.birthFromJdk();
+            if (jffiAtStart) {
+                try {
+                    NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
+                } catch (Throwable t) {
+                    // Without it, JDK 22+ prints its native-access warning once; nothing else changes.
+                }
+                // jffi: no sun.misc.Unsafe memory access (JDK 24+ warns about it, JEP 498); read
+                // when the agent's jffi initializes (during start).
+                if (Runtime.version().feature() >= 24 && n.unsafe == null) {
+                    System.setProperty("jffi.unsafe.disabled", "true");
+                }
+            }
+            // jnr-ffi: with jnr-posix (the fallback), bind the few libc functions the agent calls
+            // one by one, on first call, rather than generate a class for all of libc with ASM
+            // (half of jnr's start-up); read when the agent's jnr initializes (during start).
+            if (n.noJdkCalls != null) {
+                System.setProperty("jnr.ffi.asm.enabled", "false");
+            }
+            return n;
+        }
+
+        void logChoice() {
+            if (noJdkCalls != null) {
+                LoggerFactory.getLogger(Installer.class).warn("the JDK's file system natives are not as expected"
+                        + " ({}); using jnr-posix, which slows the start by about a second", noJdkCalls.toString());
+            }
+        }
+
+        void restoreProperties() {
+            restore("jffi.unsafe.disabled", unsafe);
+            restore("jnr.ffi.asm.enabled", jnrAsm);
+        }
+    }
+
+    /**
+     * One start, step by step: the tracker's preparation on a helper thread while the JDK types
+     * are instrumented, the tracker and the bridge, the program's call sites, a self-test, the
+     * reaper, the operations side. On any failure what was installed is taken back and the
+     * program runs without the agent.
+     */
+    private static final class Start {
+        private final AgentConfig config;
+        private final Instrumentation inst;
+        private final File agentJar;
+        private final boolean attached;
+        private final SystemCalls calls;
+        private final Logger log = LoggerFactory.getLogger(Installer.class);
+        private final TransformListener listener;
+        private JdkTypes jdkTypes;
+        private CallSiteSubstitution callSites;
+
+        Start(AgentConfig config, Instrumentation inst, File agentJar, boolean attached, SystemCalls calls) {
+            this.config = config;
+            this.inst = inst;
+            this.agentJar = agentJar;
+            this.attached = attached;
+            this.calls = calls;
+            this.listener = new TransformListener(config.debugTransform());
+        }
+
+        void run(String version) {
+            try {
+                long t0 = System.nanoTime();
+                FutureTask<Integer> prepare = prepareTrackerMeanwhile();
+                instrumentJdkTypes();
+                long t1 = System.nanoTime();
+                int capacity = result(prepare);
+                long t2 = System.nanoTime();
+                FdTracker tracker = tracker(capacity);
+                LeakLog leaks = config.leaks() ? new LeakLog() : null;
+                ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(),
+                        config.logFile() == null ? null : config.logFile().toAbsolutePath().toString(), leaks,
+                        attached, config.pinOnGetFd());
+                FdBridge.install(files);
+                long t3 = System.nanoTime();
+                // After the helper's work, not during it: the call-site pre-filter would otherwise
+                // read every JDK class jnr loads, on the thread everything waits for.
+                callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener,
+                        config.debugTransform());
+                long t4 = System.nanoTime();
+                selfTest(files, config.pathFilter());
+                log.debug("start-up: JDK types {} ms, then waited {} ms for capacity+warm-up, tracker {} ms,"
+                        + " call sites {} ms, self-test {} ms",
+                        (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000,
+                        (t4 - t3) / 1_000_000, (System.nanoTime() - t4) / 1_000_000);
+                startReaper(files);
+                log.info("fdcap {} active: {} (tracker capacity {})", version, config, capacity);
+                // The counters shown start here: what the self-test and the first log line (the
+                // JDK's time-zone file, read for its time stamp) did with files is not the program's.
+                TrackerStats startUp = tracker.stats();
+                Operations.start(inst, config, version, tracker, startUp, leaks, files::stillOpen);
+            } catch (ConfigException e) {
+                takeBack();
+                System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
+            } catch (Throwable t) {
+                takeBack();
+                log.error("fdcap could not start; running without fdcap", t);
+            }
+        }
+
+        /**
+         * jffi (JDK 17-21) and the tracker's code (the capacity, then a warm-up of the
+         * suspend/restore path) on a helper thread while this one has Byte Buddy instrument the
+         * JDK types: the two are independent (the bridge has no hooks until FdBridge.install, so
+         * the instrumented JDK code does nothing new meanwhile), and they overlap on a machine with
+         * more than one core. No program code runs before premain returns.
+         */
+        private FutureTask<Integer> prepareTrackerMeanwhile() {
             FutureTask<Integer> prepare = new FutureTask<>(() -> {
-                warmUp(trackerCalls);
+                warmUp(calls);
                 // Counted after the warm-up: what it leaves open for good (SecureRandom's
                 // /dev/random and /dev/urandom, from its temporary files) counts against the cap.
                 return capacity(config);
@@ -153,8 +264,14 @@ public final class Installer {
             Thread helper = new Thread(prepare, "fdcap-start");
             helper.setDaemon(true);
             helper.start();
-            // The instrumented JDK types from an earlier start when they match this JVM's, else
-            // woven by Byte Buddy now (and stored for the next start).
+            return prepare;
+        }
+
+        /**
+         * The instrumented JDK types from an earlier start when they match this JVM's, else woven
+         * by Byte Buddy now (and stored for the next start).
+         */
+        private void instrumentJdkTypes() throws Exception {
             TransformCache cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
             Map<String, JdkTypes.Cached> cached = cache == null ? null : cache.read();
             jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener),
@@ -170,47 +287,25 @@ public final class Installer {
             log.debug("JDK types {}", jdkTypes.fromCache() ? "from the cache " + cache.file()
                     : "woven by Byte Buddy (" + (cache == null ? "no cache" : jdkTypes.mismatch()
                             ? "the cache did not match this JVM's classes" : "nothing cached yet") + ")");
-            long t1 = System.nanoTime();
-            int capacity = result(prepare);
-            long t2 = System.nanoTime();
-            FdTracker tracker = FdTracker.builder()
+        }
+
+        private FdTracker tracker(int capacity) {
+            return FdTracker.builder()
                     .capacity(capacity)
                     .systemCalls(calls)
                     .unlinkedFilePool(config.unlinkedDir())
                     .leakTracing(false)
                     // Not when attached: a method running at the attach (a main loop) keeps its old
                     // code for good, so its direct calls of getFilePointer() & co. are not rewritten;
-                    // a handle suspended by the background thread between its restore and such a call
-                    // would fail the call (AttachIT saw "Stream Closed"). Room is made on demand then.
-                    .spare(attaching() ? 0 : config.spare())
+                    // a handle suspended by the background thread between its restore and such a
+                    // call would fail the call (AttachIT saw "Stream Closed"). Room is made on demand.
+                    .spare(attached ? 0 : config.spare())
                     .spareThreads(ManagedFiles::evictorThread)
                     .build();
-            LeakLog leaks = config.leaks() ? new LeakLog() : null;
-            ManagedFiles files = new ManagedFiles(tracker, config.pathFilter(), agentJar.getAbsolutePath(),
-                    config.logFile() == null ? null : config.logFile().toAbsolutePath().toString(), leaks,
-                    attaching(), config.pinOnGetFd());
-            FdBridge.install(files);
-            long t3 = System.nanoTime();
-            // After the helper's work, not during it: the call-site pre-filter would otherwise
-            // read every JDK class jnr loads, on the thread everything waits for.
-            callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener,
-                    config.debugTransform());
-            long t4 = System.nanoTime();
-            selfTest(files, config.pathFilter());
-            log.debug("start-up: JDK types {} ms, then waited {} ms for capacity+warm-up, tracker {} ms,"
-                    + " call sites {} ms, self-test {} ms",
-                    (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (t4 - t3) / 1_000_000,
-                    (System.nanoTime() - t4) / 1_000_000);
-            startReaper(files);
-            log.info("fdcap {} active: {} (tracker capacity {})", version, config, capacity);
-            // The counters shown start here: what the self-test and the first log line (the JDK's
-            // time-zone file, read for its time stamp) did with files is not the program's doing.
-            TrackerStats startUp = tracker.stats();
-            Operations.start(inst, config, version, tracker, startUp, leaks, files::stillOpen);
-        } catch (ConfigException e) {
-            FdBridge.install(null);
-            System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
-        } catch (Throwable t) {
+        }
+
+        /** Undoes what was installed: the program goes on as without the agent. */
+        private void takeBack() {
             FdBridge.install(null);
             if (callSites != null) {
                 inst.removeTransformer(callSites);
@@ -218,10 +313,6 @@ public final class Installer {
             if (jdkTypes != null) {
                 jdkTypes.uninstall(inst);
             }
-            log.error("fdcap could not start; running without fdcap", t);
-        } finally {
-            restore("jffi.unsafe.disabled", unsafe);
-            restore("jnr.ffi.asm.enabled", jnrAsm);
         }
     }
 
@@ -377,15 +468,6 @@ public final class Installer {
         } finally {
             Files.deleteIfExists(tmp);
         }
-    }
-
-    /**
-     * Whether the agent is being loaded into a running JVM ({@code agentmain}, through the attach
-     * API or {@code jcmd JVMTI.agent_load}): HotSpot runs those on its "Attach Listener" thread,
-     * {@code premain} on the main thread. Files opened before then are adopted on their next use.
-     */
-    private static boolean attaching() {
-        return Thread.currentThread().getName().equals("Attach Listener");
     }
 
     private static void startReaper(ManagedFiles files) {
