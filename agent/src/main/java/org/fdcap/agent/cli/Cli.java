@@ -219,18 +219,27 @@ public final class Cli {
 
     /** The agent properties of JVM {@code pid} (changing nothing there); null after printing why not. */
     private Properties agentProperties(String pid) {
+        return withAttached(pid, "read the agent properties of", VirtualMachine::getAgentProperties);
+    }
+
+    /** What {@code call} gives while attached to JVM {@code pid}; null after printing why not. */
+    private <T> T withAttached(String pid, String what, VmCall<T> call) {
         VirtualMachine vm = attachTo(pid);
         if (vm == null) {
             return null;
         }
         try {
-            return vm.getAgentProperties();
+            return call.on(vm);
         } catch (IOException | RuntimeException e) {
-            err.println("fdcap: cannot read the agent properties of JVM " + pid + ": " + e);
+            err.println("fdcap: cannot " + what + " JVM " + pid + ": " + e);
             return null;
         } finally {
             detach(vm);
         }
+    }
+
+    private interface VmCall<T> {
+        T on(VirtualMachine vm) throws IOException;
     }
 
     /** Attaches to {@code pid}; null after printing why not. */
@@ -254,17 +263,6 @@ public final class Cli {
 
     /** Attaches to {@code pid} and starts (or finds) its local JMX connector; null after printing why not. */
     private String managementAddress(String pid) {
-        VirtualMachine vm = attachTo(pid);
-        if (vm == null) {
-            return null;
-        }
-        try {
-            return vm.startLocalManagementAgent();
-        } catch (IOException | RuntimeException e) {
-            err.println("fdcap: cannot start the local JMX connector in JVM " + pid + ": " + e);
-            return null;
-        } finally {
-            detach(vm);
-        }
+        return withAttached(pid, "start the local JMX connector in", VirtualMachine::startLocalManagementAgent);
     }
 }
