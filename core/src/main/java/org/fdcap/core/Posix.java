@@ -1,6 +1,7 @@
 package org.fdcap.core;
 
 import java.io.IOException;
+import java.nio.charset.Charset;
 import jnr.posix.FileStat;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
@@ -17,6 +18,7 @@ final class Posix {
     static final int SEEK_SET = 0;
     static final int SEEK_CUR = 1;
     private static final int EINTR = PosixException.EINTR;
+    private static final Charset PATH_CHARSET = Charset.defaultCharset();
 
     private Posix() {
     }
@@ -63,10 +65,7 @@ final class Posix {
     /** {@code statx} (or {@code fstat} where it is missing) of an open descriptor. */
     static Stat fstat(int fd, String path) throws IOException {
         if (Statx.available()) {
-            Stat st = Statx.ofDescriptor(fd, path);
-            if (st != null) {
-                return st;
-            }
+            return Statx.ofDescriptor(fd, path);
         }
         FileStat st = Libc.STAT_BUFFER.get();
         if (Libc.LIBC.fstat(fd, st) < 0) {
@@ -81,14 +80,8 @@ final class Posix {
      */
     static Stat statOrNull(String path) {
         if (Statx.available()) {
-            try {
-                Stat st = Statx.ofPath(path);
-                if (st != null) {
-                    return st;
-                }
-            } catch (IOException leadsNowhere) {
-                return null;
-            }
+            // The bytes jnr gives the C library for a String (the default charset), as stat had them.
+            return Statx.ofPathOrNull(path.getBytes(PATH_CHARSET));
         }
         FileStat st = Libc.STAT_BUFFER.get();
         if (Libc.LIBC.stat(path, st) < 0) {

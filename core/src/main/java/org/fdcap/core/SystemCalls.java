@@ -24,7 +24,10 @@ import java.io.IOException;
  * programs that use the tracker as a library; they always go through jnr-posix.
  */
 public interface SystemCalls {
-    /** jnr-posix (and {@code statx} through jnr-ffi); initialized on first use. */
+    /**
+     * jnr-posix (and {@code statx} through jffi, {@link Statx}); jnr-posix is initialized on the
+     * first call that needs it.
+     */
     static SystemCalls jnrPosix() {
         return JnrSystemCalls.INSTANCE;
     }

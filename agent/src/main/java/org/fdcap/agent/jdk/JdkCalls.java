@@ -10,6 +10,7 @@ import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.fdcap.core.Stat;
+import org.fdcap.core.Statx;
 import org.fdcap.core.SystemCalls;
 
 /**
@@ -29,7 +30,7 @@ import org.fdcap.core.SystemCalls;
  * {@code FileDispatcherImpl} on 17 and {@code UnixFileDispatcherImpl} on 25 (either is taken); the
  * birth time ({@code statx}) is filled in on 25 (from JDK 22, with {@code birthtime_available}),
  * never on 17. Where the JDK gives no birth time, {@link #fstat} and {@link #statOrNull} call
- * {@code statx} through jffi instead ({@link JffiStatx}, set up by the start's warm-up; the JDK's
+ * {@code statx} through jffi instead (core's {@link Statx}, set up by the start's warm-up; the JDK's
  * stat without birth times where statx cannot be called): identities must come from one source,
  * and without the birth time a file replaced while suspended could take the inode number of the
  * file it replaced.
@@ -160,7 +161,7 @@ public final class JdkCalls implements SystemCalls {
     private JdkCalls() {
     }
 
-    /** Whether this JDK gives birth times (JDK 22+); else {@link #fstat} and {@link #statOrNull} use {@link JffiStatx}. */
+    /** Whether this JDK gives birth times (JDK 22+); else {@link #fstat} and {@link #statOrNull} use {@link Statx}. */
     public static boolean birthFromJdk() {
         return BIRTH_SEC != null;
     }
@@ -235,8 +236,8 @@ public final class JdkCalls implements SystemCalls {
 
     @Override
     public Stat fstat(int fd, String path) throws IOException {
-        if (BIRTH_SEC == null && JffiStatx.available()) {
-            return JffiStatx.ofDescriptor(fd, path);
+        if (BIRTH_SEC == null && Statx.available()) {
+            return Statx.ofDescriptor(fd, path);
         }
         Object attrs = SCRATCH.get().attributes();
         try {
@@ -249,8 +250,8 @@ public final class JdkCalls implements SystemCalls {
 
     @Override
     public Stat statOrNull(String path) {
-        if (BIRTH_SEC == null && JffiStatx.available()) {
-            return JffiStatx.ofPathOrNull(path.getBytes(PATH_CHARSET));
+        if (BIRTH_SEC == null && Statx.available()) {
+            return Statx.ofPathOrNull(path.getBytes(PATH_CHARSET));
         }
         Object attrs = attributesOrNull(path);
         return attrs == null ? null : stat(attrs);

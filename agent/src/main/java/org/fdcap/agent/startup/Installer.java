@@ -144,7 +144,7 @@ public final class Installer {
             } catch (Throwable t) {
                 n = new Natives(SystemCalls.jnrPosix(), t);
             }
-            // Before JDK 22 the JDK gives no birth time: statx through jffi (JffiStatx; not jnr-ffi,
+            // Before JDK 22 the JDK gives no birth time: statx through jffi (core's Statx; not jnr-ffi,
             // nor jnr-posix), set up by the warm-up on the helper thread.
             boolean jffiAtStart = n.noJdkCalls != null || !JdkCalls.birthFromJdk();
             if (jffiAtStart) {
