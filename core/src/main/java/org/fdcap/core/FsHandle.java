@@ -344,7 +344,7 @@ public final class FsHandle {
         int fd = acquire();
         try {
             byte[] buf = off == 0 ? b : new byte[len];
-            int n = Posix.read(fd, buf, len, openedPath);
+            int n = JnrSystemCalls.read(fd, buf, len, openedPath);
             if (buf != b && n > 0) {
                 System.arraycopy(buf, 0, b, off, n);
             }
@@ -360,7 +360,7 @@ public final class FsHandle {
         int fd = acquire();
         try {
             byte[] buf = off == 0 ? b : new byte[len];
-            int n = (int) Posix.pread(fd, buf, len, position, openedPath);
+            int n = (int) JnrSystemCalls.pread(fd, buf, len, position, openedPath);
             if (buf != b && n > 0) {
                 System.arraycopy(buf, 0, b, off, n);
             }
@@ -379,7 +379,7 @@ public final class FsHandle {
             int done = 0;
             while (done < len) {
                 byte[] rest = done == 0 ? buf : Arrays.copyOfRange(buf, done, len);
-                done += Posix.write(fd, rest, len - done, openedPath);
+                done += JnrSystemCalls.write(fd, rest, len - done, openedPath);
             }
         } finally {
             release();
@@ -395,7 +395,7 @@ public final class FsHandle {
             int done = 0;
             while (done < len) {
                 byte[] rest = done == 0 ? buf : Arrays.copyOfRange(buf, done, len);
-                done += (int) Posix.pwrite(fd, rest, len - done, position + done, openedPath);
+                done += (int) JnrSystemCalls.pwrite(fd, rest, len - done, position + done, openedPath);
             }
         } finally {
             release();
@@ -412,7 +412,7 @@ public final class FsHandle {
         }
         int fd = acquire();
         try {
-            Posix.lseek(fd, position, Posix.SEEK_SET, openedPath);
+            JnrSystemCalls.INSTANCE.seek(fd, position, openedPath);
         } finally {
             release();
         }
@@ -426,7 +426,7 @@ public final class FsHandle {
         }
         int fd = acquire();
         try {
-            return Posix.lseek(fd, 0, Posix.SEEK_CUR, openedPath);
+            return JnrSystemCalls.INSTANCE.position(fd, openedPath);
         } finally {
             release();
         }
@@ -436,7 +436,7 @@ public final class FsHandle {
     public long size() throws IOException {
         int fd = acquire();
         try {
-            return Posix.fstat(fd, openedPath).size();
+            return JnrSystemCalls.INSTANCE.fstat(fd, openedPath).size();
         } finally {
             release();
         }
@@ -446,7 +446,7 @@ public final class FsHandle {
     public void truncate(long size) throws IOException {
         int fd = acquire();
         try {
-            Posix.ftruncate(fd, size, openedPath);
+            JnrSystemCalls.ftruncate(fd, size, openedPath);
         } finally {
             release();
         }
@@ -456,7 +456,7 @@ public final class FsHandle {
     public void force() throws IOException {
         int fd = acquire();
         try {
-            Posix.fsync(fd, openedPath);
+            JnrSystemCalls.fsync(fd, openedPath);
         } finally {
             release();
         }

@@ -330,7 +330,7 @@ class UnlinkTest {
         h.unlink();
 
         assertEquals(0700, mode(pool));
-        assertEquals(Posix.geteuid(), Files.getAttribute(pool, "unix:uid"));
+        assertEquals(JnrSystemCalls.geteuid(), Files.getAttribute(pool, "unix:uid"));
         h.close();
         assertFalse(Files.exists(pool));
     }
@@ -356,7 +356,7 @@ class UnlinkTest {
 
     @Test
     void aPoolOfAnotherUserIsNotUsedNorRemoved() throws IOException {
-        assumeTrue(Posix.geteuid() == 0, "needs root to give a directory to another user");
+        assumeTrue(JnrSystemCalls.geteuid() == 0, "needs root to give a directory to another user");
         Path pool = Files.createDirectory(dir.resolve("pool"),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         Files.setAttribute(pool, "unix:uid", 65534);
