@@ -3,6 +3,7 @@ package org.fdcap.core;
 import java.io.IOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import jnr.constants.platform.Fcntl;
 import jnr.posix.FileStat;
 import jnr.posix.POSIX;
 import jnr.posix.POSIXFactory;
@@ -76,6 +77,15 @@ final class JnrSystemCalls implements SystemCalls {
     }
 
     @Override
+    public Stat fstatOrNull(int fd) {
+        if (Statx.available()) {
+            return Statx.ofDescriptorOrNull(fd);
+        }
+        FileStat st = Libc.STAT_BUFFER.get();
+        return Libc.LIBC.fstat(fd, st) < 0 ? null : stat(st);
+    }
+
+    @Override
     public Stat statOrNull(String path) {
         if (Statx.available()) {
             // The bytes jnr gives the C library for a String (the default charset), as stat had them.
@@ -83,6 +93,18 @@ final class JnrSystemCalls implements SystemCalls {
         }
         FileStat st = Libc.STAT_BUFFER.get();
         return Libc.LIBC.stat(path, st) < 0 ? null : stat(st);
+    }
+
+    @Override
+    public int openFlags(int fd) {
+        int flags = Libc.LIBC.fcntl(fd, Fcntl.F_GETFL);
+        return flags < 0 ? -1 : flags;
+    }
+
+    /** False: {@code fcntl} needs no descriptor of its own. */
+    @Override
+    public boolean openFlagsTakeADescriptor() {
+        return false;
     }
 
     @Override
@@ -213,7 +235,7 @@ final class JnrSystemCalls implements SystemCalls {
     }
 
     private static Stat stat(FileStat st) {
-        return new Stat(st.dev(), st.ino(), st.nlink(), st.st_size(), 0);
+        return new Stat(st.dev(), st.ino(), st.mode(), st.nlink(), st.st_size(), 0);
     }
 
     /** jnr-posix, initialized on the first call that needs it. */

@@ -8,8 +8,8 @@ import jnr.posix.POSIXHandler;
 
 /**
  * A jnr-posix error handler that never prints and never throws for errors: callers check return
- * values and errno themselves, once. jnr-posix calls it only from convenience methods; shared by
- * the tracker's system calls and the agent's.
+ * values and errno themselves, once. jnr-posix calls it only from convenience methods. Used by
+ * {@link SystemCalls#jnrPosix()}, and public for tests and benchmarks that call jnr-posix beside it.
  */
 public final class SilentPosixHandler implements POSIXHandler {
     @Override

@@ -5,27 +5,31 @@ import java.nio.ByteOrder;
 
 /**
  * What the tracker needs to know of a file from {@code stat(2)}/{@code statx(2)}: its identity
- * (device, inode and birth time, see {@link SystemCalls#fstat}) and its link count and size.
+ * (device, inode and birth time, see {@link SystemCalls#fstat}), its type, link count and size.
  *
  * @param dev the device, encoded as {@code st_dev} ({@code makedev(major, minor)} of the C library)
  * @param ino the inode number
+ * @param mode {@code st_mode}: the file's type ({@code S_IFMT} bits) and permissions
  * @param nlink the number of names the file has (0: deleted while open)
  * @param size the size in bytes
  * @param birth the birth time in nanoseconds since the epoch, or 0 where unknown
  */
-public record Stat(long dev, long ino, int nlink, long size, long birth) {
+public record Stat(long dev, long ino, int mode, int nlink, long size, long birth) {
     /**
-     * The {@code mask} to give {@code statx(2)} for {@link #ofStatx}: link count, inode number,
-     * size and birth time (the device always comes).
+     * The {@code mask} to give {@code statx(2)} for {@link #ofStatx}: type and mode, link count,
+     * inode number, size and birth time (the device always comes).
      */
-    public static final int STATX_MASK = 0x4 | 0x100 | 0x200 | 0x800;
+    public static final int STATX_MASK = 0x1 | 0x2 | 0x4 | 0x100 | 0x200 | 0x800;
     /** The size of {@code struct statx}, the buffer {@code statx(2)} fills. */
     public static final int STATX_SIZE = 256;
 
     private static final int STATX_BTIME = 0x800;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
     // Offsets in struct statx (linux/stat.h), fixed by the kernel's ABI.
     private static final int OFF_MASK = 0;
     private static final int OFF_NLINK = 16;
+    private static final int OFF_MODE = 28;
     private static final int OFF_INO = 32;
     private static final int OFF_SIZE = 40;
     private static final int OFF_BTIME_SEC = 80;
@@ -46,7 +50,13 @@ public record Stat(long dev, long ino, int nlink, long size, long birth) {
             birth = b.getLong(OFF_BTIME_SEC) * 1_000_000_000L + (b.getInt(OFF_BTIME_NSEC) & 0xffffffffL);
         }
         long dev = makedev(b.getInt(OFF_DEV_MAJOR) & 0xffffffffL, b.getInt(OFF_DEV_MINOR) & 0xffffffffL);
-        return new Stat(dev, b.getLong(OFF_INO), b.getInt(OFF_NLINK), b.getLong(OFF_SIZE), birth);
+        int mode = b.getShort(OFF_MODE) & 0xffff;
+        return new Stat(dev, b.getLong(OFF_INO), mode, b.getInt(OFF_NLINK), b.getLong(OFF_SIZE), birth);
+    }
+
+    /** Whether this is a regular file ({@code S_ISREG}): not a directory, device, pipe or socket. */
+    public boolean isRegularFile() {
+        return (mode & S_IFMT) == S_IFREG;
     }
 
     /**

@@ -97,6 +97,13 @@ public final class Statx {
         return Stat.ofStatx(s.buffer);
     }
 
+    /** {@code statx} of an open descriptor; null when it fails (EBADF). Only when {@link #available()}. */
+    public static Stat ofDescriptorOrNull(int fd) {
+        Scratch s = SCRATCH.get();
+        s.buffer.put(Stat.STATX_SIZE, (byte) 0);
+        return call(fd, s.pathAddress, AT_EMPTY_PATH, s.address) < 0 ? null : Stat.ofStatx(s.buffer);
+    }
+
     /**
      * {@code statx} of a path (encoded, without its NUL), following symbolic links; null when it
      * fails (the path leads nowhere). Only when {@link #available()}.

@@ -4,9 +4,10 @@ import java.io.IOException;
 
 /**
  * The system calls a tracker makes to suspend, restore and identify files, and to keep unlinked
- * files in its pool: the seam between the tracker and the operating system. A tracker uses one
- * implementation for all of them ({@link FdTracker.Builder#systemCalls}); by default
- * {@link #jnrPosix()}, through jnr-posix.
+ * files in its pool, and those the agent makes to inspect a descriptor before managing it: the
+ * seam between fdcap and the operating system. A tracker uses one implementation for all of them
+ * ({@link FdTracker.Builder#systemCalls}); by default {@link #jnrPosix()}, through jnr-posix. The
+ * agent uses the same one for its own calls.
  *
  * <p>Another implementation (the agent's calls the JDK's own natives, which need no set-up) must:
  * <ul>
@@ -61,14 +62,37 @@ public interface SystemCalls {
     void seek(int fd, long offset, String path) throws IOException;
 
     /**
-     * The identity and size of an open descriptor ({@code statx}, or {@code fstat} where the
-     * birth time cannot be had). The birth time tells a file from a later one that was given the
-     * same inode number (ext4 reuses them at once), which matters for suspended handles.
+     * The identity, type and size of an open descriptor ({@code statx}, or {@code fstat} where
+     * the birth time cannot be had). The birth time tells a file from a later one that was given
+     * the same inode number (ext4 reuses them at once), which matters for suspended handles.
+     *
+     * @throws IOException {@link #failure} of the errno: EBADF for a descriptor that is not open
      */
     Stat fstat(int fd, String path) throws IOException;
 
+    /**
+     * The same as {@link #fstat}, {@code null} where it fails (a descriptor that is not open):
+     * nothing is built for the failure, no message nor exception.
+     */
+    Stat fstatOrNull(int fd);
+
     /** The same for a path, following symbolic links; {@code null} when the path leads nowhere. */
     Stat statOrNull(String path);
+
+    /**
+     * The file status flags of an open descriptor, as {@code fcntl(fd, F_GETFL)} gives them: the
+     * access mode, O_APPEND, O_SYNC, O_DSYNC, O_DIRECT (and O_LARGEFILE, which the kernel adds);
+     * -1 when they cannot be read (a descriptor that is not open). What a reopen must repeat.
+     * Reading them may take a descriptor for a moment: see {@link #openFlagsTakeADescriptor}.
+     */
+    int openFlags(int fd);
+
+    /**
+     * Whether {@link #openFlags} opens a descriptor of its own for the duration of the call (where
+     * there is no {@code fcntl}, the flags are read from {@code /proc/self/fdinfo/N}): a caller
+     * at its descriptor cap must make room for it first.
+     */
+    boolean openFlagsTakeADescriptor();
 
     /** Where {@code fd} points now ({@code /proc/self/fd}), or {@code null} if unknown. */
     String currentPath(int fd);

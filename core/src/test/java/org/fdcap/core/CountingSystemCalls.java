@@ -64,8 +64,23 @@ final class CountingSystemCalls implements SystemCalls {
     }
 
     @Override
+    public Stat fstatOrNull(int fd) {
+        return calls.fstatOrNull(fd);
+    }
+
+    @Override
     public Stat statOrNull(String path) {
         return calls.statOrNull(path);
+    }
+
+    @Override
+    public int openFlags(int fd) {
+        return calls.openFlags(fd);
+    }
+
+    @Override
+    public boolean openFlagsTakeADescriptor() {
+        return calls.openFlagsTakeADescriptor();
     }
 
     @Override

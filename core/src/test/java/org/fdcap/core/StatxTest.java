@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -41,10 +42,20 @@ class StatxTest {
             assertEquals(2, mine.nlink());
             assertEquals(Files.getAttribute(f, "unix:ino"), mine.ino());
             assertEquals(Files.getAttribute(f, "unix:dev"), mine.dev());
+            assertEquals(Files.getAttribute(f, "unix:mode"), mine.mode());
+            assertTrue(mine.isRegularFile());
             assertEquals(mine, path(f.toString()));
         } finally {
             JNR.close(fd, f.toString());
         }
+    }
+
+    @Test
+    void aDirectoryIsNotARegularFile() throws IOException {
+        Stat d = path(dir.toString());
+        assertFalse(d.isRegularFile());
+        assertEquals(Files.getAttribute(dir, "unix:mode"), d.mode());
+        assertFalse(path("/dev/null").isRegularFile());
     }
 
     @Test

@@ -39,8 +39,6 @@ public final class JdkCalls implements SystemCalls {
     static final JdkCalls INSTANCE = new JdkCalls();
 
     private static final int AT_FDCWD = -100;
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFREG = 0100000;
 
     private static final Charset PATH_CHARSET = pathCharset();
 
@@ -173,7 +171,8 @@ public final class JdkCalls implements SystemCalls {
      * @throws Throwable whatever makes them unusable on this JDK (the class's initialization error)
      */
     public static JdkCalls load() throws Throwable {
-        if (devIno("/") == null) {
+        Object root = attributesOrNull("/");
+        if (root == null || stat(root).isRegularFile()) {
             throw new IllegalStateException("stat(\"/\") through the JDK failed");
         }
         return INSTANCE;
@@ -249,6 +248,20 @@ public final class JdkCalls implements SystemCalls {
     }
 
     @Override
+    public Stat fstatOrNull(int fd) {
+        if (BIRTH_SEC == null && Statx.available()) {
+            return Statx.ofDescriptorOrNull(fd);
+        }
+        Object attrs = SCRATCH.get().attributes();
+        try {
+            FSTAT.invokeExact(fd, attrs);
+        } catch (Throwable t) {
+            return null;
+        }
+        return stat(attrs);
+    }
+
+    @Override
     public Stat statOrNull(String path) {
         if (BIRTH_SEC == null && Statx.available()) {
             return Statx.ofPathOrNull(path.getBytes(PATH_CHARSET));
@@ -304,31 +317,13 @@ public final class JdkCalls implements SystemCalls {
         }
     }
 
-    // ---- what the agent itself asks (NativeCalls) ----
-
-    /** Device, inode and whether it is a regular file, of an open descriptor; null on failure. */
-    static long[] devIno(int fd) {
-        try {
-            Object attrs = SCRATCH.get().attributes();
-            FSTAT.invokeExact(fd, attrs);
-            return identityOf(attrs);
-        } catch (Throwable t) {
-            return null;
-        }
-    }
-
-    /** The same for the file a path leads to (following symbolic links); null when none. */
-    static long[] devIno(String path) {
-        Object attrs = attributesOrNull(path);
-        return attrs == null ? null : identityOf(attrs);
-    }
-
     /**
-     * The open flags of {@code fd} as {@code fcntl(F_GETFL)} gives them, read from
-     * {@code /proc/self/fdinfo} (the JDK has no fcntl for this); -1 when unknown. Read with the
-     * JDK's natives directly: opening it as a file would go through the agent's own hooks.
+     * Read from {@code /proc/self/fdinfo/N} (the JDK has no fcntl for this), which takes a
+     * descriptor for a moment. Read with the JDK's natives directly: opening it as a file would go
+     * through the agent's own hooks.
      */
-    static int openFlags(int fd) {
+    @Override
+    public int openFlags(int fd) {
         ByteBuffer buf = FDINFO_BUFFER.get();
         int info;
         try {
@@ -352,6 +347,12 @@ public final class JdkCalls implements SystemCalls {
                 // a read-only descriptor of /proc: nothing was lost
             }
         }
+    }
+
+    /** True: {@link #openFlags} opens {@code /proc/self/fdinfo/N}. */
+    @Override
+    public boolean openFlagsTakeADescriptor() {
+        return true;
     }
 
     private static final String FDINFO_PREFIX = "/proc/self/fdinfo/";
@@ -450,19 +451,8 @@ public final class JdkCalls implements SystemCalls {
             if (BIRTH_SEC != null && (boolean) BIRTH_AVAILABLE.invokeExact(attrs)) {
                 birth = (long) BIRTH_SEC.invokeExact(attrs) * 1_000_000_000L + (long) BIRTH_NSEC.invokeExact(attrs);
             }
-            return new Stat((long) DEV.invokeExact(attrs), (long) INO.invokeExact(attrs),
+            return new Stat((long) DEV.invokeExact(attrs), (long) INO.invokeExact(attrs), (int) MODE.invokeExact(attrs),
                     (int) NLINK.invokeExact(attrs), (long) SIZE.invokeExact(attrs), birth);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t); // getters of a record-like object: never
-        }
-    }
-
-    /** {dev, ino, 1 for a regular file else 0}. */
-    private static long[] identityOf(Object attrs) {
-        try {
-            int mode = (int) MODE.invokeExact(attrs);
-            return new long[] {(long) DEV.invokeExact(attrs), (long) INO.invokeExact(attrs),
-                (mode & S_IFMT) == S_IFREG ? 1 : 0};
         } catch (Throwable t) {
             throw new IllegalStateException(t); // getters of a record-like object: never
         }

@@ -4,18 +4,16 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.List;
-import jnr.constants.platform.Fcntl;
-import jnr.posix.FileStat;
-import jnr.posix.POSIX;
-import jnr.posix.POSIXFactory;
 import org.fdcap.core.OpenFlags;
-import org.fdcap.core.SilentPosixHandler;
+import org.fdcap.core.Stat;
+import org.fdcap.core.SystemCalls;
 
 /**
- * The few system calls the agent makes itself (core makes the rest): reading a descriptor's open
- * flags and identity when the JDK opens a file, and the process's descriptor limit at start.
- * Through the JDK's natives ({@link JdkCalls}) once {@link #useJdk} was called, else through
- * jnr-posix (the fallback for a JDK whose internals are not as expected).
+ * The few system calls the agent makes itself (the tracker makes the rest): reading a
+ * descriptor's open flags and identity when the JDK opens a file, and the process's descriptor
+ * limit at start. Through the {@link SystemCalls} the installer chose for the tracker
+ * ({@link #use}): the JDK's natives ({@link JdkCalls}), or jnr-posix where those are not as
+ * expected.
  */
 public final class NativeCalls {
     /** The flags a reopen must keep: access mode, O_APPEND, O_SYNC/O_DSYNC, O_DIRECT. */
@@ -23,14 +21,14 @@ public final class NativeCalls {
             | OpenFlags.O_DSYNC | OpenFlags.O_DIRECT;
 
     /** Set once at start, before any file is managed; the agent is one per JVM. */
-    private static volatile boolean jdk;
+    private static volatile SystemCalls calls;
 
     private NativeCalls() {
     }
 
-    /** From now on, the JDK's natives (they were checked by {@link JdkCalls#load}). */
-    public static void useJdk() {
-        jdk = true;
+    /** From now on, {@code chosen}: the tracker's own system calls (the installer's choice). */
+    public static void use(SystemCalls chosen) {
+        calls = chosen;
     }
 
     /** What the agent needs to know about an open descriptor before managing it. */
@@ -51,28 +49,27 @@ public final class NativeCalls {
     /**
      * The open flags (as the reopen must repeat them) and identity of {@code fd}; null on failure.
      *
-     * @param flags the flags it was opened with when known, else -1: they are then read from
-     *     {@code /proc/self/fdinfo}, which takes a descriptor for a moment (the JDK has no fcntl)
+     * @param flags the flags it was opened with when known, else -1: they are then read from the
+     *     descriptor ({@link SystemCalls#openFlags}), which may take a descriptor for a moment
+     *     ({@link #flagsTakeADescriptor})
      */
     public static FdInfo inspect(int fd, int flags) {
-        if (!jdk) {
-            return Jnr.inspect(fd);
-        }
-        long[] id = JdkCalls.devIno(fd);
-        if (id == null) {
+        SystemCalls sys = calls;
+        Stat st = sys.fstatOrNull(fd);
+        if (st == null) {
             return null;
         }
-        boolean regular = id[2] != 0;
-        int fl = flags >= 0 || !regular ? flags : JdkCalls.openFlags(fd); // only regular files are managed
+        boolean regular = st.isRegularFile();
+        int fl = flags >= 0 || !regular ? flags : sys.openFlags(fd); // only regular files are managed
         if (fl < 0 && regular) {
             return null;
         }
-        return new FdInfo(fl & KEPT_FLAGS, id[0], id[1], regular);
+        return new FdInfo(fl & KEPT_FLAGS, st.dev(), st.ino(), regular);
     }
 
-    /** Whether {@link #inspect} with these {@code flags} opens a descriptor for a moment (/proc/self/fdinfo). */
+    /** Whether {@link #inspect} with these {@code flags} opens a descriptor for a moment ({@link SystemCalls#openFlagsTakeADescriptor}). */
     public static boolean flagsTakeADescriptor(int flags) {
-        return jdk && flags < 0;
+        return flags < 0 && calls.openFlagsTakeADescriptor();
     }
 
     /**
@@ -104,19 +101,14 @@ public final class NativeCalls {
 
     /** The device and inode of {@code fd}, as {dev, ino}; null on failure. */
     public static long[] identity(int fd) {
-        if (fd < 0) {
-            return null;
-        }
-        if (!jdk) {
-            FdInfo info = Jnr.inspect(fd);
-            return info == null ? null : new long[] {info.dev, info.ino};
-        }
-        return JdkCalls.devIno(fd);
+        Stat st = fd < 0 ? null : calls.fstatOrNull(fd);
+        return st == null ? null : new long[] {st.dev(), st.ino()};
     }
 
     /** The device and inode of the file {@code path} leads to, as {dev, ino}; null when none. */
     public static long[] identity(String path) {
-        return jdk ? JdkCalls.devIno(path) : Jnr.identity(path);
+        Stat st = calls.statOrNull(path);
+        return st == null ? null : new long[] {st.dev(), st.ino()};
     }
 
     /** The soft RLIMIT_NOFILE, from /proc/self/limits (what the JVM left after raising it). */
@@ -140,28 +132,5 @@ public final class NativeCalls {
         String[] names = new File("/proc/self/fd").list();
         // listing the directory itself used one descriptor
         return names == null ? 0 : Math.max(0, names.length - 1);
-    }
-
-    /** The same calls through jnr-posix, initialized on first use (only when the JDK's are not used). */
-    private static final class Jnr {
-        private static final POSIX LIBC = POSIXFactory.getNativePOSIX(new SilentPosixHandler());
-        private static final ThreadLocal<FileStat> STAT = ThreadLocal.withInitial(LIBC::allocateStat);
-
-        public static FdInfo inspect(int fd) {
-            int fl = LIBC.fcntl(fd, Fcntl.F_GETFL);
-            if (fl < 0) {
-                return null;
-            }
-            FileStat st = STAT.get();
-            if (LIBC.fstat(fd, st) < 0) {
-                return null;
-            }
-            return new FdInfo(fl & KEPT_FLAGS, st.dev(), st.ino(), st.isFile());
-        }
-
-        public static long[] identity(String path) {
-            FileStat st = STAT.get();
-            return LIBC.stat(path, st) == 0 ? new long[] {st.dev(), st.ino()} : null;
-        }
     }
 }

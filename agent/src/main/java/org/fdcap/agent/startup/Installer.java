@@ -140,10 +140,10 @@ public final class Installer {
             Natives n;
             try {
                 n = new Natives(JdkCalls.load(), null);
-                NativeCalls.useJdk();
             } catch (Throwable t) {
                 n = new Natives(SystemCalls.jnrPosix(), t);
             }
+            NativeCalls.use(n.calls);
             // Before JDK 22 the JDK gives no birth time: statx through jffi (core's Statx; not jnr-ffi,
             // nor jnr-posix), set up by the warm-up on the helper thread.
             boolean jffiAtStart = n.noJdkCalls != null || !JdkCalls.birthFromJdk();

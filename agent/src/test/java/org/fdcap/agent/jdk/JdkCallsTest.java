@@ -54,6 +54,9 @@ class JdkCallsTest {
         try {
             Stat jdk = JDK.fstat(fd, f.toString());
             assertEquals(JNR.fstat(fd, f.toString()), jdk);
+            assertEquals(jdk, JDK.fstatOrNull(fd));
+            assertEquals(jdk, JNR.fstatOrNull(fd));
+            assertTrue(jdk.isRegularFile());
             assertEquals(1234, jdk.size());
             assertEquals(2, jdk.nlink());
             assertNotEquals(0, jdk.ino());
@@ -205,30 +208,18 @@ class JdkCallsTest {
             int fd = JDK.open(f.toString(), mode, 0);
             try {
                 int fcntl = LIBC.fcntl(fd, Fcntl.F_GETFL);
-                assertEquals(fcntl, JdkCalls.openFlags(fd), OpenFlags.describe(mode));
-                assertEquals(mode, JdkCalls.openFlags(fd) & (OpenFlags.O_ACCMODE | OpenFlags.O_APPEND
+                assertEquals(fcntl, JDK.openFlags(fd), OpenFlags.describe(mode));
+                assertEquals(fcntl, JNR.openFlags(fd), OpenFlags.describe(mode));
+                assertEquals(mode, JDK.openFlags(fd) & (OpenFlags.O_ACCMODE | OpenFlags.O_APPEND
                         | OpenFlags.O_SYNC | OpenFlags.O_DSYNC));
             } finally {
                 JDK.close(fd, f.toString());
             }
         }
-        assertEquals(-1, JdkCalls.openFlags(Integer.MAX_VALUE));
-    }
-
-    @Test
-    void theAgentsInspectionOfARandomAccessFileMatchesJnrs() throws IOException {
-        Path f = Files.write(dir.resolve("f"), new byte[1]);
-        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rws")) {
-            int fd = fdOf(raf);
-            long[] id = JdkCalls.devIno(fd);
-            Stat st = JNR.fstat(fd, f.toString());
-            assertEquals(st.dev(), id[0]);
-            assertEquals(st.ino(), id[1]);
-            assertEquals(1, id[2]);
-            assertEquals(OpenFlags.O_RDWR | OpenFlags.O_SYNC, JdkCalls.openFlags(fd) & ~0100000); // less O_LARGEFILE
-        }
-        assertEquals(0, JdkCalls.devIno(dir.toString())[2]);
-        assertNull(JdkCalls.devIno(dir.resolve("missing").toString()));
+        assertEquals(-1, JDK.openFlags(Integer.MAX_VALUE));
+        assertEquals(-1, JNR.openFlags(Integer.MAX_VALUE));
+        assertTrue(JDK.openFlagsTakeADescriptor()); // /proc/self/fdinfo/N
+        assertFalse(JNR.openFlagsTakeADescriptor()); // fcntl
     }
 
     @Test
