@@ -160,6 +160,26 @@ class ManagedFilesHoldsTest {
     }
 
     @Test
+    void aLockWhoseChannelIsDroppedUnclosedEndsItsHoldInAReaperRound() throws Exception {
+        // No managed descriptor is collected here: the reaper must see the lock collected alone.
+        InProcessAgent agent = InProcessAgent.withCapacity(2);
+        Path a = Files.write(dir.resolve("a"), pattern(10, 1));
+
+        try (RandomAccessFile raf = agent.raf(a, "r")) {
+            lockThroughAChannelDroppedUnclosed(agent, a);
+            assertEquals(0, agent.suspendAll());
+
+            agent.reapUntil("the hold of a lock dropped with its channel", () -> agent.suspendAll() == 1);
+            assertTrue(agent.files.isSuspended(raf.getFD()));
+            assertEquals(0, agent.stats().locked());
+        }
+    }
+
+    private static void lockThroughAChannelDroppedUnclosed(InProcessAgent agent, Path file) throws IOException {
+        lock(agent, FileChannel.open(file, StandardOpenOption.WRITE));
+    }
+
+    @Test
     void withGetFdPinnedAnEscapedDescriptorIsNeverSuspendedUntilClosed() throws Exception {
         InProcessAgent agent = InProcessAgent.create(2, List.of(), false, true);
         Path a = Files.write(dir.resolve("a"), pattern(10, 1));
