@@ -177,6 +177,22 @@ class ManagedFilesLifecycleTest {
     }
 
     @Test
+    void anUnclosedFileCollectedAfterARestoreGivesBackItsNewDescriptor() throws Exception {
+        // The JDK's cleanup remembers a number: the restore registers it again for the new one.
+        InProcessAgent agent = InProcessAgent.withCapacity(2);
+        Path a = Files.write(dir.resolve("a"), pattern(10, 1));
+        int base = openDescriptors();
+
+        openRestoreAndDrop(agent, a);
+        assertEquals(base + 1, openDescriptors());
+        assertEquals(1, agent.stats().restores());
+
+        agent.reapUntil("a restored file dropped", () -> agent.files.size() == 0 && agent.stats().open() == 0
+                && openDescriptors() == base);
+        assertEquals(2, agent.tracker.room());
+    }
+
+    @Test
     void anUnclosedChannelCollectedGivesBackItsSlotAndItsDescriptor() throws Exception {
         InProcessAgent agent = InProcessAgent.withCapacity(2);
         Path a = Files.write(dir.resolve("a"), pattern(10, 1));
@@ -280,6 +296,12 @@ class ManagedFilesLifecycleTest {
         if (suspended) {
             agent.suspendAll();
         }
+    }
+
+    private static void openRestoreAndDrop(InProcessAgent agent, Path file) throws IOException {
+        RandomAccessFile raf = agent.raf(file, "r");
+        agent.suspendAll();
+        agent.use(raf, raf::read);
     }
 
     private static void openChannelAndDrop(InProcessAgent agent, Path file) throws IOException {
