@@ -2,12 +2,14 @@ package org.fdcap.agent.managed;
 
 import java.io.File;
 import java.io.FileDescriptor;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.instrument.Instrumentation;
 import java.lang.reflect.Proxy;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,9 +46,34 @@ final class InProcessAgent {
                     Instrumentation.class.getModule());
             JdkCalls.load();
             NativeCalls.useJdk();
+            warmUp();
         } catch (Throwable t) {
             throw new ExceptionInInitializerError(t);
         }
+    }
+
+    /**
+     * One open, suspension, restore, lock, delete and close before any test: the classes (and the
+     * jars they come from, which stay open) are loaded now, not between a test's two counts of
+     * the process's descriptors.
+     */
+    private static void warmUp() throws IOException {
+        Path dir = Files.createTempDirectory("fdcap-test-warmup");
+        Path file = Files.write(dir.resolve("a"), new byte[] {1, 2, 3});
+        InProcessAgent agent = withCapacity(2);
+        RandomAccessFile raf = agent.raf(file, "rw");
+        agent.suspendAll();
+        agent.use(raf, raf::read);
+        Object hold = agent.files.lockStarting(raf.getFD());
+        agent.files.lockDone(hold, null);
+        agent.suspendAll();
+        Object removal = agent.files.beforeRemove(file.toString());
+        Files.delete(file);
+        agent.files.nameChanged(removal);
+        agent.use(raf, raf::read);
+        agent.close(raf);
+        agent.tracker.destroy();
+        Files.delete(dir);
     }
 
     final FdTracker tracker;
@@ -79,13 +106,13 @@ final class InProcessAgent {
         }
     }
 
-    /** {@code new RandomAccessFile(path, mode)} as the agent sees it. */
+    /** {@code new RandomAccessFile(path, mode)} as the agent sees it (its close too). */
     RandomAccessFile raf(Path path, String mode) throws IOException {
         String name = path.toString();
         Object slot = files.opening(name, false);
         RandomAccessFile raf;
         try {
-            raf = new RandomAccessFile(name, mode);
+            raf = new ClosedThroughTheAgent(name, mode);
         } catch (IOException | RuntimeException e) {
             if (slot != null) {
                 files.notOpened(slot);
@@ -110,6 +137,28 @@ final class InProcessAgent {
                 return RAF_READ_WRITE | RAF_DSYNC;
             default:
                 throw new IllegalArgumentException(mode);
+        }
+    }
+
+    /**
+     * A RandomAccessFile whose {@code close()} runs the hooks of its close advice, as the
+     * instrumented class does: a test's try-with-resources closes it as the program's would.
+     */
+    private final class ClosedThroughTheAgent extends RandomAccessFile {
+        ClosedThroughTheAgent(String name, String mode) throws FileNotFoundException {
+            super(name, mode);
+        }
+
+        @Override
+        public void close() throws IOException {
+            Object token = files.enterClose(getFD());
+            try {
+                super.close();
+            } finally {
+                if (token != null) {
+                    files.exitClose(token);
+                }
+            }
         }
     }
 
