@@ -62,7 +62,7 @@ public final class ManagedFd extends WeakReference<FileDescriptor> implements Fd
     volatile FsHandle handle;
     private volatile int flags;
 
-    ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue, NativeCalls.FdInfo info,
+    ManagedFd(FileDescriptor fdo, ReferenceQueue<? super FileDescriptor> queue, NativeCalls.FdInfo info,
             boolean ownsCleanable) {
         super(fdo, queue);
         this.fileKey = fileKey(info.dev, info.ino);
@@ -100,7 +100,7 @@ public final class ManagedFd extends WeakReference<FileDescriptor> implements Fd
      * A marker for a descriptor object seen and not managed (attach mode): it is not looked at
      * again. It never gets a handle.
      */
-    ManagedFd(FileDescriptor fdo, ReferenceQueue<FileDescriptor> queue) {
+    ManagedFd(FileDescriptor fdo, ReferenceQueue<? super FileDescriptor> queue) {
         super(fdo, queue);
         this.fileKey = 0;
         this.flags = 0;

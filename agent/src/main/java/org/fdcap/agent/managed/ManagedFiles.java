@@ -69,14 +69,18 @@ public final class ManagedFiles implements FdBridge.Hooks {
     /** The agent's own log file (never managed: the tracker's path must not wait on it), or null. */
     private final String agentLog;
     private final ManagedTable managed = new ManagedTable();
-    private final ReferenceQueue<FileDescriptor> collected = new ReferenceQueue<>();
+    /**
+     * What the reaper waits on: descriptor objects ({@link ManagedFd}) and locks ({@link HeldLock})
+     * collected. One queue for both: a lock whose channel (one the agent may not manage) was dropped
+     * unclosed wakes the reaper by itself, with no descriptor object collected along with it.
+     */
+    private final ReferenceQueue<Object> collected = new ReferenceQueue<>();
     /**
      * The locks taken through FileChannel.lock/tryLock and not released yet, by FileLock (whose
      * equals is identity), each with the tracker's hold on its file. Weakly: a lock whose channel
      * was collected without close ends its hold when the reaper sees it collected.
      */
     private final Map<Object, HeldLock> locks = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
-    private final ReferenceQueue<Object> collectedLocks = new ReferenceQueue<>();
     /**
      * Attach mode: files (ManagedFd's digest of dev, ino) locked by this process before the agent
      * started, from /proc/locks: their descriptors are held open for good when adopted (the release
@@ -513,7 +517,7 @@ public final class ManagedFiles implements FdBridge.Hooks {
             return;
         }
         synchronized (locks) {
-            HeldLock previous = locks.put(lock, new HeldLock(lock, collectedLocks, h));
+            HeldLock previous = locks.put(lock, new HeldLock(lock, collected, h));
             if (previous != null) {
                 previous.hold.release();
             }
@@ -535,14 +539,6 @@ public final class ManagedFiles implements FdBridge.Hooks {
         HeldLock(Object lock, ReferenceQueue<Object> queue, LockHold hold) {
             super(lock, queue);
             this.hold = hold;
-        }
-    }
-
-    /** Ends the holds of locks collected without being released (their channel was dropped unclosed). */
-    private void expungeCollectedLocks() {
-        java.lang.ref.Reference<?> r;
-        while ((r = collectedLocks.poll()) != null) {
-            ((HeldLock) r).hold.release();
         }
     }
 
@@ -668,30 +664,40 @@ public final class ManagedFiles implements FdBridge.Hooks {
     // ---- garbage collection ----
 
     /**
-     * Gives back the slots of descriptor objects the program dropped without closing them. The
+     * Gives back the slots of descriptor objects the program dropped without closing them, and ends
+     * the holds of locks collected without being released (their channel was dropped unclosed). The
      * JDK's cleanup closes an open number itself (FileCleanable or the channel's Closer, both
      * registered for the current number); a suspended one has nothing to close.
      */
     void expungeCollected() {
-        expungeCollectedLocks();
-        ManagedFd m;
-        while ((m = (ManagedFd) collected.poll()) != null) {
-            reclaim(m);
+        java.lang.ref.Reference<?> r;
+        while ((r = collected.poll()) != null) {
+            reclaim(r);
         }
     }
 
-    /** Blocks until a descriptor object is collected, then reclaims it (reaper thread). */
+    /**
+     * Blocks until a descriptor object or a lock is collected, then reclaims it and whatever else
+     * was collected (reaper thread); returns after {@code timeoutMillis} when nothing was.
+     */
     public void reclaimNext(long timeoutMillis) throws InterruptedException {
-        ManagedFd m = (ManagedFd) collected.remove(timeoutMillis);
-        if (m != null) {
-            reclaim(m);
+        java.lang.ref.Reference<?> r = collected.remove(timeoutMillis);
+        if (r != null) {
+            reclaim(r);
             expungeCollected();
+        }
+    }
+
+    private void reclaim(java.lang.ref.Reference<?> r) {
+        if (r instanceof HeldLock) {
+            ((HeldLock) r).hold.release();
+        } else {
+            reclaim((ManagedFd) r);
         }
     }
 
     private void reclaim(ManagedFd m) {
         managed.remove(m);
-        expungeCollectedLocks();
         if (m.handle == null || !m.startClosing()) {
             return;
         }
