@@ -31,6 +31,7 @@ import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.fdcap.core.PrivateDirectory;
+import org.fdcap.core.ScratchFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -276,7 +277,7 @@ public final class TransformCache {
         Path tmp = null;
         try {
             byte[] content = format(types, key);
-            tmp = Files.createTempFile(dir, ".tmp-", ".part"); // mode 600
+            tmp = ScratchFile.create(dir, ".tmp-", ".part"); // mode 600
             Files.write(tmp, content);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;

@@ -37,6 +37,7 @@ import org.fdcap.agent.ops.Events;
 import org.fdcap.agent.ops.LeakLog;
 import org.fdcap.agent.ops.Operations;
 import org.fdcap.core.FdTracker;
+import org.fdcap.core.ScratchFile;
 import org.fdcap.core.SystemCalls;
 import org.fdcap.core.TrackerStats;
 import org.slf4j.Logger;
@@ -257,8 +258,9 @@ public final class Installer {
         private FutureTask<Integer> prepareTrackerMeanwhile() {
             FutureTask<Integer> prepare = new FutureTask<>(() -> {
                 warmUp(calls);
-                // Counted after the warm-up: what it leaves open for good (SecureRandom's
-                // /dev/random and /dev/urandom, from its temporary files) counts against the cap.
+                // Counted after the warm-up: what it leaves open for good counts against the cap
+                // (on JDK 17, SecureRandom's /dev/random and /dev/urandom, from the temporary file
+                // jffi extracts its library to when statx is set up).
                 return capacity(config);
             });
             Thread helper = new Thread(prepare, "fdcap-start");
@@ -377,7 +379,7 @@ public final class Installer {
      * and linked before any program file depends on it.
      */
     private static void warmUp(SystemCalls calls) throws IOException {
-        Path dir = Files.createTempDirectory("fdcap-warmup");
+        Path dir = ScratchFile.createDirectory(null, "fdcap-warmup");
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         Files.write(a, new byte[] {1, 2, 3});
@@ -452,7 +454,7 @@ public final class Installer {
      * file operations are checked.
      */
     private static void selfTest(ManagedFiles files, AgentConfig.PathFilter filter) throws IOException {
-        Path tmp = Files.createTempFile("fdcap-selftest", ".bin");
+        Path tmp = ScratchFile.create(null, "fdcap-selftest", ".bin");
         try {
             int before = files.size();
             try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw");
