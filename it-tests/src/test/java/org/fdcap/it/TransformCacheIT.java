@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.fdcap.examples.ManyFilesDemo;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,6 +40,25 @@ class TransformCacheIT {
         assertEquals(first.out, second.out);
         assertTrue(second.stat(4) > 0, "the agent suspended nothing: " + second);
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+    }
+
+    @Test
+    void theJdkClassesWhoseCallSitesWereRewrittenComeFromTheCacheToo() throws Exception {
+        // ZipFile$Source, loaded before the agent, calls RandomAccessFile.length(): native on JDK 17
+        Assumptions.assumeTrue(java.lang.reflect.Modifier.isNative(
+                java.io.RandomAccessFile.class.getMethod("length").getModifiers()),
+                "no JDK class loaded before the agent is rewritten on this JDK");
+        Path dir = fresh("call-sites");
+        ChildJvm.Result first = run(dir, "-Dfdcap.log.level=debug", "-Dfdcap.debug.transform=true");
+        ChildJvm.Result second = run(dir, "-Dfdcap.log.level=debug", "-Dfdcap.debug.transform=true");
+
+        assertTrue(first.err.contains("transformed java.util.zip.ZipFile$Source (call sites)"), first::toString);
+        assertTrue(second.err.contains("transformed java.util.zip.ZipFile$Source (call sites, from the cache)"),
+                second::toString);
+        assertFalse(second.err.contains("stored the instrumented JDK types"), "stored again: " + second);
+        assertEquals(0, second.exit, second::toString);
+        assertEquals(first.out, second.out);
+        assertTrue(second.stat(4) > 0, "the agent suspended nothing: " + second);
     }
 
     @Test

@@ -98,6 +98,11 @@ public final class JdkTypes implements ClassFileTransformer {
         }
     }
 
+    /** Whether {@code internalName} is one of the types this transformer instruments. */
+    public static boolean instrumented(String internalName) {
+        return NAMES.contains(internalName);
+    }
+
     /** The instrumented types, loaded (they all belong to java.base). */
     public static Class<?>[] load() throws ClassNotFoundException {
         Class<?>[] types = new Class<?>[Instrumentations.TYPES.size()];

@@ -10,6 +10,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -198,6 +199,9 @@ public final class Installer {
         private final TransformListener listener;
         private JdkTypes jdkTypes;
         private CallSiteSubstitution callSites;
+        /** The transform cache, or null when off or refused; and what it held at start, or null. */
+        private TransformCache cache;
+        private Map<String, JdkTypes.Cached> cached;
 
         Start(AgentConfig config, Instrumentation inst, File agentJar, boolean attached, SystemCalls calls) {
             this.config = config;
@@ -226,7 +230,8 @@ public final class Installer {
                 // After the helper's work, not during it: the call-site pre-filter would otherwise
                 // read every JDK class jnr loads, on the thread everything waits for.
                 callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener,
-                        config.debugTransform());
+                        config.debugTransform(), cached);
+                storeInCache();
                 long t4 = System.nanoTime();
                 selfTest(files, config.pathFilter());
                 log.debug("start-up: JDK types {} ms, then waited {} ms for capacity+warm-up, tracker {} ms,"
@@ -274,8 +279,8 @@ public final class Installer {
          * by Byte Buddy now (and stored for the next start).
          */
         private void instrumentJdkTypes() throws Exception {
-            TransformCache cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
-            Map<String, JdkTypes.Cached> cached = cache == null ? null : cache.read();
+            cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
+            cached = cache == null ? null : cache.read();
             jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener),
                     config.debugTransform());
             listener.check();
@@ -283,12 +288,31 @@ public final class Installer {
                 throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES.size()
                         + " JDK types");
             }
-            if (cache != null && !jdkTypes.fromCache()) {
-                cache.write(jdkTypes.woven());
-            }
             log.debug("JDK types {}", jdkTypes.fromCache() ? "from the cache " + cache.file()
                     : "woven by Byte Buddy (" + (cache == null ? "no cache" : jdkTypes.mismatch()
                             ? "the cache did not match this JVM's classes" : "nothing cached yet") + ")");
+        }
+
+        /**
+         * Stores what was made in this start, when the cache did not already hold it: the JDK
+         * types woven by Byte Buddy, and the JDK classes whose call sites were rewritten (with the
+         * cached types when those were used). Once the call sites are done, so one file holds both.
+         */
+        private void storeInCache() {
+            if (cache == null || jdkTypes.fromCache() && !callSites.rewrittenAnew()) {
+                return;
+            }
+            Map<String, JdkTypes.Cached> store = new HashMap<>(callSites.rewrittenJdkClasses());
+            if (jdkTypes.fromCache()) {
+                for (Map.Entry<String, JdkTypes.Cached> e : cached.entrySet()) {
+                    if (JdkTypes.instrumented(e.getKey())) {
+                        store.put(e.getKey(), e.getValue());
+                    }
+                }
+            } else {
+                store.putAll(jdkTypes.woven());
+            }
+            cache.write(store);
         }
 
         private FdTracker tracker(int capacity) {
