@@ -31,7 +31,7 @@ import org.fdcap.agent.jdk.JdkAccess;
 import org.fdcap.agent.jdk.JdkCalls;
 import org.fdcap.agent.jdk.NativeAccess;
 import org.fdcap.agent.jdk.NativeCalls;
-import org.fdcap.agent.logging.AgentLogConfigurator;
+import org.fdcap.agent.logging.LogSettings;
 import org.fdcap.agent.managed.ManagedFiles;
 import org.fdcap.agent.ops.AgentVersion;
 import org.fdcap.agent.ops.Events;
@@ -88,7 +88,7 @@ public final class Installer {
         // injected through sun.misc.Unsafe (JDK 24+ warn on the host's stderr).
         ByteBuddyNexus.disable();
         try {
-            AgentLogConfigurator.settings(config.logLevel(), config.logFile());
+            LogSettings.settings(config.logLevel(), config.logFile());
             natives.logChoice();
             new Start(config, inst, agentJar, attached, natives.calls).run(version);
         } finally {
