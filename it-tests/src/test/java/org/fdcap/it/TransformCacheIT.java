@@ -4,14 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import org.fdcap.examples.ManyFilesDemo;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,6 +40,25 @@ class TransformCacheIT {
         assertEquals(first.out, second.out);
         assertTrue(second.stat(4) > 0, "the agent suspended nothing: " + second);
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
+    }
+
+    @Test
+    void theJdkClassesWhoseCallSitesWereRewrittenComeFromTheCacheToo() throws Exception {
+        // ZipFile$Source, loaded before the agent, calls RandomAccessFile.length(): native on JDK 17
+        Assumptions.assumeTrue(java.lang.reflect.Modifier.isNative(
+                java.io.RandomAccessFile.class.getMethod("length").getModifiers()),
+                "no JDK class loaded before the agent is rewritten on this JDK");
+        Path dir = fresh("call-sites");
+        ChildJvm.Result first = run(dir, "-Dfdcap.log.level=debug", "-Dfdcap.debug.transform=true");
+        ChildJvm.Result second = run(dir, "-Dfdcap.log.level=debug", "-Dfdcap.debug.transform=true");
+
+        assertTrue(first.err.contains("transformed java.util.zip.ZipFile$Source (call sites)"), first::toString);
+        assertTrue(second.err.contains("transformed java.util.zip.ZipFile$Source (call sites, from the cache)"),
+                second::toString);
+        assertFalse(second.err.contains("stored the instrumented JDK types"), "stored again: " + second);
+        assertEquals(0, second.exit, second::toString);
+        assertEquals(first.out, second.out);
+        assertTrue(second.stat(4) > 0, "the agent suspended nothing: " + second);
     }
 
     @Test
@@ -76,13 +97,13 @@ class TransformCacheIT {
         Path dir = fresh("other-bytes");
         run(dir);
         Path file = only(dir);
-        // A well-formed file of this key whose recorded digests are not this JVM's: as if the
+        // A well-formed file of this key whose recorded fingerprints are not this JVM's: as if the
         // JDK's classes had changed under the same version.
         byte[] b = Files.readAllBytes(file);
-        b[digestOffset(b, "java/io/FileDescriptor")] ^= 1;
-        byte[] body = Arrays.copyOf(b, b.length - 32);
-        byte[] sum = java.security.MessageDigest.getInstance("SHA-256").digest(body);
-        System.arraycopy(sum, 0, b, b.length - 32, 32);
+        b[fingerprintOffset(b, "java/io/FileDescriptor") + 7] ^= 1; // the CRC, after the length
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, b.length - 4);
+        ByteBuffer.wrap(b, b.length - 4, 4).putInt((int) crc.getValue());
         Files.write(file, b);
 
         ChildJvm.Result r = run(dir, "-Dfdcap.log.level=debug");
@@ -152,10 +173,11 @@ class TransformCacheIT {
     }
 
     /**
-     * Where the recorded SHA-256 of {@code type}'s original bytes is in a cache file (magic,
-     * format, key, count, then per type: name, digest, length, bytes; then the file's checksum).
+     * Where the recorded fingerprint of {@code type}'s original bytes (their length, 4 bytes, then
+     * their CRC-32C, 4 bytes) is in a cache file (magic, format, key, count, then per type: name,
+     * fingerprint, length, bytes; then the file's CRC-32C).
      */
-    private static int digestOffset(byte[] file, String type) throws Exception {
+    private static int fingerprintOffset(byte[] file, String type) throws Exception {
         java.io.ByteArrayInputStream bytes = new java.io.ByteArrayInputStream(file);
         java.io.DataInputStream in = new java.io.DataInputStream(bytes);
         in.readInt();
@@ -168,7 +190,7 @@ class TransformCacheIT {
             if (name.equals(type)) {
                 return at;
             }
-            in.skipBytes(32);
+            in.skipBytes(8);
             in.skipBytes(in.readInt());
         }
         throw new AssertionError(type + " is not in the cache file");

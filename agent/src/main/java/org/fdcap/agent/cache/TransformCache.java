@@ -21,16 +21,17 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.CRC32C;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.fdcap.core.PrivateDirectory;
+import org.fdcap.core.ScratchFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,9 +43,11 @@ import org.slf4j.LoggerFactory;
  * woven code depends on: the JDK ({@code java.home}, {@code java.runtime.version},
  * {@code java.vm.vendor}, {@code java.vm.version}) and the agent jar (path, size, modification
  * time, version). The settings do not enter it: the advice reads them at run time. Within a file
- * each class's bytes come with the SHA-256 of the JDK's bytes they were made from, checked by
- * {@link JdkTypes} before use; the file ends with the SHA-256 of its content (a torn or corrupt
- * file is ignored, with a warning, and replaced).
+ * each class's bytes come with the fingerprint (length and CRC-32C) of the JDK's bytes they were
+ * made from, checked by {@link JdkTypes} before use; the file ends with the CRC-32C of its content
+ * (a corrupt file is ignored, with a warning, and replaced). CRCs, not SHA-256: they catch damage
+ * as well, and {@code MessageDigest} loads the security providers (about 40 ms of a start); a
+ * forged file needs write access to the directory, which only this user has (below).
  *
  * <p>The directory is a place from which code gets into {@code java.base}, so it is used only if
  * it belongs to this user, is not writable by group or others, and is not a symbolic link (one
@@ -59,8 +62,10 @@ public final class TransformCache {
     /** Files of other keys (other JDKs, other agent builds) kept in the directory. */
     static final int KEEP = 16;
     private static final int MAGIC = 0x66646361; // "fdca"
-    private static final int FORMAT = 1;
-    private static final int DIGEST = 32;
+    /** 2: CRC-32C checksums (1 had SHA-256 digests; its files have other names and are never read). */
+    private static final int FORMAT = 2;
+    private static final int CHECKSUM = 4;
+    private static final int FINGERPRINT = JdkTypes.FINGERPRINT;
 
     private static final Logger LOG = LoggerFactory.getLogger(TransformCache.class);
 
@@ -71,7 +76,7 @@ public final class TransformCache {
     private TransformCache(Path dir, String key) {
         this.dir = dir;
         this.key = key;
-        this.file = dir.resolve(hex(sha256(key.getBytes(StandardCharsets.UTF_8))).substring(0, 32) + ".bin");
+        this.file = dir.resolve(fileName(key));
     }
 
     /**
@@ -141,6 +146,17 @@ public final class TransformCache {
                 + " version=" + TransformCache.class.getPackage().getImplementationVersion() + "\n";
     }
 
+    /**
+     * The file of {@code key}: 64 bits of it (two different CRCs) in hex. Two keys with the same
+     * name only take turns in the file, since the key is stored in it and compared.
+     */
+    static String fileName(String key) {
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        CRC32 crc = new CRC32();
+        crc.update(k, 0, k.length);
+        return hex8(crc32c(k, k.length)) + hex8(crc.getValue()) + ".bin";
+    }
+
     /** The cache file. */
     public Path file() {
         return file;
@@ -154,7 +170,7 @@ public final class TransformCache {
         byte[] content;
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!a.isRegularFile() || a.size() > MAX_FILE || a.size() < 8 + DIGEST) {
+            if (!a.isRegularFile() || a.size() > MAX_FILE || a.size() < 8 + CHECKSUM) {
                 LOG.debug("ignoring the cache file {}: not a regular file of at most {} bytes", file, MAX_FILE);
                 return null;
             }
@@ -168,7 +184,7 @@ public final class TransformCache {
         try {
             return parse(content, key);
         } catch (IOException | RuntimeException e) {
-            // Files are renamed into place whole, and the name is the key's digest: a file that
+            // Files are renamed into place whole, and the key is checked: a file that
             // does not decode was damaged or tampered with. Said once: it is replaced now.
             LOG.warn("ignoring the cache file {}: {}; instrumenting the JDK types again", file, e.getMessage());
             return null;
@@ -191,14 +207,11 @@ public final class TransformCache {
 
     /** Decodes a cache file; throws on anything but a complete, intact file of this key. */
     static Map<String, JdkTypes.Cached> parse(byte[] content, String key) throws IOException {
-        if (content.length < 8 + DIGEST) {
+        if (content.length < 8 + CHECKSUM) {
             throw new IOException("truncated");
         }
-        int body = content.length - DIGEST;
-        byte[] expected = Arrays.copyOfRange(content, body, content.length);
-        MessageDigest md = digest();
-        md.update(content, 0, body);
-        if (!MessageDigest.isEqual(md.digest(), expected)) {
+        int body = content.length - CHECKSUM;
+        if (crc32c(content, body) != (ByteBuffer.wrap(content, body, CHECKSUM).getInt() & 0xffffffffL)) {
             throw new IOException("corrupt (checksum)");
         }
         DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(content, 0, body));
@@ -215,15 +228,15 @@ public final class TransformCache {
         Map<String, JdkTypes.Cached> out = new HashMap<>();
         for (int i = 0; i < n; i++) {
             String name = in.readUTF();
-            byte[] digest = new byte[DIGEST];
-            in.readFully(digest);
+            byte[] fingerprint = new byte[FINGERPRINT];
+            in.readFully(fingerprint);
             int len = in.readInt();
             if (len <= 0 || len > in.available()) {
                 throw new IOException("bad length " + len + " for " + name);
             }
             byte[] bytes = new byte[len];
             in.readFully(bytes);
-            out.put(name, new JdkTypes.Cached(digest, bytes));
+            out.put(name, new JdkTypes.Cached(fingerprint, bytes));
         }
         if (in.available() != 0) {
             throw new IOException("trailing bytes");
@@ -240,14 +253,17 @@ public final class TransformCache {
         out.writeUTF(key);
         out.writeInt(types.size());
         for (Map.Entry<String, JdkTypes.Cached> e : types.entrySet()) {
+            if (e.getValue().originalFingerprint().length != FINGERPRINT) {
+                throw new IllegalArgumentException("not a fingerprint: " + e.getKey());
+            }
             out.writeUTF(e.getKey());
-            out.write(e.getValue().originalDigest());
+            out.write(e.getValue().originalFingerprint());
             out.writeInt(e.getValue().bytes().length);
             out.write(e.getValue().bytes());
         }
         out.flush();
         byte[] body = bytes.toByteArray();
-        out.write(digest().digest(body));
+        out.writeInt((int) crc32c(body, body.length));
         out.flush();
         return bytes.toByteArray();
     }
@@ -261,7 +277,7 @@ public final class TransformCache {
         Path tmp = null;
         try {
             byte[] content = format(types, key);
-            tmp = Files.createTempFile(dir, ".tmp-", ".part"); // mode 600
+            tmp = ScratchFile.create(dir, ".tmp-", ".part"); // mode 600
             Files.write(tmp, content);
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
@@ -306,23 +322,16 @@ public final class TransformCache {
         }
     }
 
-    private static MessageDigest digest() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    /** {@code v}'s low 32 bits, 8 hex digits. */
+    private static String hex8(long v) {
+        String h = Long.toHexString(v & 0xffffffffL);
+        return "00000000".substring(h.length()) + h;
     }
 
-    private static byte[] sha256(byte[] b) {
-        return digest().digest(b);
-    }
-
-    private static String hex(byte[] b) {
-        StringBuilder s = new StringBuilder(b.length * 2);
-        for (byte x : b) {
-            s.append(Character.forDigit((x >> 4) & 15, 16)).append(Character.forDigit(x & 15, 16));
-        }
-        return s.toString();
+    /** The CRC-32C of {@code b[0..length)}. */
+    private static long crc32c(byte[] b, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(b, 0, length);
+        return crc.getValue();
     }
 }

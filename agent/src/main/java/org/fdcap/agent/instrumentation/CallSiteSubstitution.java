@@ -18,9 +18,12 @@ import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.security.ProtectionDomain;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.MemberSubstitution;
@@ -42,6 +45,12 @@ import org.fdcap.agent.bootstrap.FdBridge;
  * before the agent are scanned the same way and the few hits retransformed. Method references
  * ({@code raf::getFilePointer}) are rewritten too ({@link MethodHandleConstants}); calls made
  * through reflection, method handles looked up at run time, or JNI are not (documented limit).
+ *
+ * <p>The JDK classes loaded before the agent (on JDK 17 {@code java.util.zip.ZipFile$Source},
+ * on every start) are rewritten the same way each time: their rewritten bytes are kept with the
+ * instrumented JDK types in the transform cache ({@link #rewrittenJdkClasses()}), and a later
+ * start takes them from there, as {@link JdkTypes} does, when the class bytes the JVM offers have
+ * the recorded fingerprint. ASM is then not loaded at start at all.
  */
 public final class CallSiteSubstitution implements ClassFileTransformer {
     // Constant-pool UTF-8 entries exactly (tag 1, u2 length, bytes): a name inside a longer
@@ -69,37 +78,48 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
     private final boolean nativeLength;
     private final boolean nativeSetLength;
     private final boolean nativeSync;
-    private final NativeCallRewriter rewriter;
+    /** The fast path (ASM), built when a class first needs it: not at all on a cached start. */
+    private volatile NativeCallRewriter rewriter;
     private final Module bridgeModule = FdBridge.class.getModule();
     private final boolean debug;
+    /** Rewritten JDK classes recorded by an earlier start (from the transform cache), by internal name. */
+    private final Map<String, JdkTypes.Cached> cached;
+    /** The JDK classes rewritten on retransformation in this start, by internal name. */
+    private final Map<String, JdkTypes.Cached> rewrittenJdkClasses = new ConcurrentHashMap<>();
+    /** Whether a JDK class was rewritten by ASM in this start, not taken from {@link #cached}. */
+    private volatile boolean rewrittenAnew;
     /** The general path (Byte Buddy), built when a class first needs it. */
     private volatile ClassFileTransformer general;
 
     private CallSiteSubstitution(Instrumentation inst, ClassLoader agentLoader, AgentBuilder.Listener listener,
-            boolean nativeLength, boolean nativeSetLength, boolean nativeSync, boolean debug) {
+            boolean nativeLength, boolean nativeSetLength, boolean nativeSync, boolean debug,
+            Map<String, JdkTypes.Cached> cached) {
         this.inst = inst;
         this.debug = debug;
+        this.cached = cached == null ? Map.of() : cached;
         this.agentLoader = agentLoader;
         this.listener = listener;
         this.nativeLength = nativeLength;
         this.nativeSetLength = nativeSetLength;
         this.nativeSync = nativeSync;
-        this.rewriter = new NativeCallRewriter(nativeLength, nativeSetLength, nativeSync);
     }
 
     /**
      * Registers the transformer for classes loading from now on and rewrites the loaded ones.
      *
      * @param debug print every class rewritten on stderr ({@code fdcap.debug.transform})
+     * @param cached what the transform cache holds, by internal class name (the entries of JDK
+     *     classes rewritten by an earlier start are used, the others ignored), or null
      */
     public static CallSiteSubstitution install(Instrumentation inst, ClassLoader agentLoader,
-            AgentBuilder.Listener listener, boolean debug) throws ReflectiveOperationException {
+            AgentBuilder.Listener listener, boolean debug, Map<String, JdkTypes.Cached> cached)
+            throws ReflectiveOperationException {
         boolean nativeLength = Modifier.isNative(RandomAccessFile.class.getMethod("length").getModifiers());
         boolean nativeSetLength = Modifier.isNative(
                 RandomAccessFile.class.getMethod("setLength", long.class).getModifiers());
         boolean nativeSync = Modifier.isNative(FileDescriptor.class.getMethod("sync").getModifiers());
         CallSiteSubstitution transformer = new CallSiteSubstitution(inst, agentLoader, listener, nativeLength,
-                nativeSetLength, nativeSync, debug);
+                nativeSetLength, nativeSync, debug, cached);
         inst.addTransformer(transformer, true);
         transformer.rewriteLoaded(inst);
         return transformer;
@@ -113,24 +133,72 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
                 || className.startsWith("net/bytebuddy/")) {
             return null;
         }
+        // A JDK class already loaded (retransformed): the same bytes as the last start made of it.
+        // Not the types JdkTypes instruments: what they are offered here is its output, and their
+        // entries in the cache are its own.
+        boolean jdkRetransformed = classBeingRedefined != null
+                && (loader == null || loader == ClassLoader.getPlatformClassLoader())
+                && !JdkTypes.NAMES.contains(className);
+        byte[] fingerprint = jdkRetransformed ? JdkTypes.fingerprint(bytes) : null;
+        JdkTypes.Cached c = jdkRetransformed ? cached.get(className) : null;
         byte[] rewritten;
-        try {
-            rewritten = rewriter.rewrite(bytes);
-        } catch (RuntimeException e) {
-            rewritten = NativeCallRewriter.GENERAL; // e.g. a class file version this ASM does not read
+        boolean fromCache = c != null && Arrays.equals(c.originalFingerprint(), fingerprint);
+        if (fromCache) {
+            rewritten = c.bytes().clone();
+        } else {
+            try {
+                rewritten = rewriter().rewrite(bytes);
+            } catch (RuntimeException e) {
+                rewritten = NativeCallRewriter.GENERAL; // e.g. a class file version this ASM does not read
+            }
+            if (rewritten == NativeCallRewriter.GENERAL) {
+                return general().transform(module, loader, className, classBeingRedefined, domain, bytes);
+            }
+            if (rewritten != null && jdkRetransformed) {
+                rewrittenAnew = true;
+            }
         }
-        if (rewritten == NativeCallRewriter.GENERAL) {
-            return general().transform(module, loader, className, classBeingRedefined, domain, bytes);
+        if (rewritten != null && jdkRetransformed) {
+            rewrittenJdkClasses.put(className, new JdkTypes.Cached(fingerprint, rewritten));
         }
         if (rewritten != null) {
             if (module != null && module.isNamed() && !module.canRead(bridgeModule)) {
                 inst.redefineModule(module, Set.of(bridgeModule), Map.of(), Map.of(), Set.of(), Map.of());
             }
             if (debug) {
-                System.err.println("fdcap: transformed " + className.replace('/', '.') + " (call sites)");
+                System.err.println("fdcap: transformed " + className.replace('/', '.') + " (call sites"
+                        + (fromCache ? ", from the cache)" : ")"));
             }
         }
         return rewritten;
+    }
+
+    /**
+     * The JDK classes rewritten on retransformation in this start (from the cache or by ASM), by
+     * internal name, with the fingerprint of the bytes they were made from: for the transform
+     * cache.
+     */
+    public Map<String, JdkTypes.Cached> rewrittenJdkClasses() {
+        return new HashMap<>(rewrittenJdkClasses);
+    }
+
+    /** Whether a JDK class was rewritten in this start other than from the cache (the cache is stale). */
+    public boolean rewrittenAnew() {
+        return rewrittenAnew;
+    }
+
+    private NativeCallRewriter rewriter() {
+        NativeCallRewriter r = rewriter;
+        if (r == null) {
+            synchronized (this) {
+                r = rewriter;
+                if (r == null) {
+                    r = new NativeCallRewriter(nativeLength, nativeSetLength, nativeSync);
+                    rewriter = r;
+                }
+            }
+        }
+        return r;
     }
 
     /**

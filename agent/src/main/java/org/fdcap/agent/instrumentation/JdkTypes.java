@@ -7,25 +7,25 @@ import java.io.RandomAccessFile;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.IllegalClassFormatException;
 import java.lang.instrument.Instrumentation;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.ProtectionDomain;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
+import java.util.zip.CRC32C;
 
 /**
  * The transformer of the JDK types of {@link Instrumentations#TYPES}, in one of two modes:
  *
  * <ul>
  *   <li><b>woven</b>: Byte Buddy ({@link Instrumentations#transformer}) weaves the advice, and
- *       every result is recorded with the SHA-256 of the class bytes it was made from, so that
- *       the caller can store them ({@link #woven()});</li>
+ *       every result is recorded with the fingerprint (length and CRC-32C) of the class bytes it
+ *       was made from, so that the caller can store them ({@link #woven()});</li>
  *   <li><b>cached</b>: the bytes recorded by an earlier start are returned as they are, without
- *       loading Byte Buddy, but only for class bytes whose SHA-256 is the recorded one. A class
+ *       loading Byte Buddy, but only for class bytes whose fingerprint is the recorded one. A class
  *       whose bytes differ is left alone and noted ({@link #mismatch()}); the caller then
  *       retransforms all the types again in woven mode, so that no type ends up half instrumented.</li>
  * </ul>
@@ -33,7 +33,15 @@ import java.util.function.Supplier;
  * <p>This class refers to no Byte Buddy type: in cached mode Byte Buddy is never loaded. The
  * transformer stays registered (retransformation-capable) while the agent runs: when some other
  * agent retransforms one of the types later, the same bytes come back (from the cache when the
- * digest matches, else from Byte Buddy, built then).
+ * fingerprint matches, else from Byte Buddy, built then).
+ *
+ * <p>Why a CRC and not a cryptographic digest: the fingerprint tells this JVM's class bytes from
+ * those of another build under the same version strings, or from bytes another agent changed
+ * first; nobody gains by forging it (whoever can choose the bytes the JVM offers already runs code
+ * in it, and whoever can write the cache directory is the user). A CRC-32C (an intrinsic, in
+ * {@code java.base} without the security providers that {@code MessageDigest} loads at start)
+ * plus the length catches every burst of up to 32 changed bits and misses a random change with a
+ * probability of 2<sup>-32</sup>.
  */
 public final class JdkTypes implements ClassFileTransformer {
     /** The internal names of the instrumented types. */
@@ -42,17 +50,20 @@ public final class JdkTypes implements ClassFileTransformer {
             "sun/nio/fs/UnixChannelFactory", "java/io/FileInputStream", "java/io/FileOutputStream",
             "sun/nio/ch/FileLockImpl");
 
+    /** The length of a {@link #fingerprint}. */
+    public static final int FINGERPRINT = 8;
+
     private final Supplier<ClassFileTransformer> byteBuddyFactory;
     private final Map<String, Cached> cached;
     private final boolean debug;
     private final Map<String, Cached> woven = new ConcurrentHashMap<>();
     /**
-     * The digest of the bytes each type was first offered with. The JVM offers a type that no
+     * The fingerprint of the bytes each type was first offered with. The JVM offers a type that no
      * transformer changed differently the second time (it was redefined with its reconstituted
      * bytes), so after a cache mismatch the bytes woven in the second pass are recorded under the
-     * digest a fresh JVM will offer: the first.
+     * fingerprint of what a fresh JVM will offer: the first.
      */
-    private final Map<String, byte[]> firstDigest = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> firstFingerprint = new ConcurrentHashMap<>();
     private volatile boolean useCache;
     private volatile boolean mismatch;
     private volatile ClassFileTransformer byteBuddy;
@@ -65,26 +76,31 @@ public final class JdkTypes implements ClassFileTransformer {
         this.byteBuddyFactory = byteBuddyFactory;
     }
 
-    /** A class's transformed bytes, with the SHA-256 of the bytes they were made from. */
+    /** A class's transformed bytes, with the fingerprint of the bytes they were made from. */
     public static final class Cached {
-        private final byte[] originalDigest;
+        private final byte[] originalFingerprint;
         private final byte[] bytes;
 
         /** Both arrays are kept as they are (not copied). */
-        public Cached(byte[] originalDigest, byte[] bytes) {
-            this.originalDigest = originalDigest;
+        public Cached(byte[] originalFingerprint, byte[] bytes) {
+            this.originalFingerprint = originalFingerprint;
             this.bytes = bytes;
         }
 
-        /** The SHA-256 of the class bytes the transformation started from. */
-        public byte[] originalDigest() {
-            return originalDigest;
+        /** The {@link #fingerprint} of the class bytes the transformation started from. */
+        public byte[] originalFingerprint() {
+            return originalFingerprint;
         }
 
         /** The transformed class bytes. */
         public byte[] bytes() {
             return bytes;
         }
+    }
+
+    /** Whether {@code internalName} is one of the types this transformer instruments. */
+    public static boolean instrumented(String internalName) {
+        return NAMES.contains(internalName);
     }
 
     /** The instrumented types, loaded (they all belong to java.base). */
@@ -102,12 +118,12 @@ public final class JdkTypes implements ClassFileTransformer {
      *
      * @param cached what an earlier start recorded, or null to weave with Byte Buddy
      * @param byteBuddy makes Byte Buddy's transformer (called at most once, only when needed)
-     * @param debug print each type's digest and mode on stderr ({@code fdcap.debug.transform})
+     * @param debug print each type's fingerprint and mode on stderr ({@code fdcap.debug.transform})
      */
     public static JdkTypes install(Instrumentation inst, Map<String, Cached> cached,
             Supplier<ClassFileTransformer> byteBuddy, boolean debug) throws ClassNotFoundException {
         Class<?>[] types = load();
-        sha256(new byte[0]); // loads the digest provider before it is needed inside a transformation
+        fingerprint(new byte[0]); // loads its classes before it is needed inside a transformation
         JdkTypes transformer = new JdkTypes(cached, byteBuddy, debug);
         inst.addTransformer(transformer, true);
         try {
@@ -183,16 +199,16 @@ public final class JdkTypes implements ClassFileTransformer {
         if (loader != null || className == null || !NAMES.contains(className)) {
             return null;
         }
-        byte[] digest = sha256(bytes);
-        byte[] first = firstDigest.putIfAbsent(className, digest);
+        byte[] fingerprint = fingerprint(bytes);
+        byte[] first = firstFingerprint.putIfAbsent(className, fingerprint);
         if (debug) {
-            System.err.println("fdcap: " + className + " " + (useCache ? "cached" : "woven") + " sha256 "
-                    + String.format("%02x%02x%02x%02x", digest[0], digest[1], digest[2], digest[3])
+            System.err.println("fdcap: " + className + " " + (useCache ? "cached" : "woven") + " crc32c "
+                    + String.format("%02x%02x%02x%02x", fingerprint[4], fingerprint[5], fingerprint[6], fingerprint[7])
                     + (classBeingRedefined == null ? " (loading)" : ""));
         }
         if (useCache) {
             Cached c = cached.get(className);
-            if (c != null && MessageDigest.isEqual(c.originalDigest, digest)) {
+            if (c != null && Arrays.equals(c.originalFingerprint, fingerprint)) {
                 transformed++;
                 return c.bytes.clone();
             }
@@ -214,7 +230,7 @@ public final class JdkTypes implements ClassFileTransformer {
         byte[] out = weaver().transform(module, loader, className, classBeingRedefined, domain, bytes);
         if (out != null) {
             transformed++;
-            woven.put(className, new Cached(first != null ? first : digest, out));
+            woven.put(className, new Cached(first != null ? first : fingerprint, out));
         }
         return out;
     }
@@ -233,12 +249,17 @@ public final class JdkTypes implements ClassFileTransformer {
         return b;
     }
 
-    static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has SHA-256
-        }
+    /**
+     * What identifies class bytes in the cache: their length (4 bytes, big-endian), then their
+     * CRC-32C (4 bytes, big-endian); {@link #FINGERPRINT} bytes.
+     */
+    public static byte[] fingerprint(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length);
+        long c = crc.getValue();
+        int n = bytes.length;
+        return new byte[] {(byte) (n >>> 24), (byte) (n >>> 16), (byte) (n >>> 8), (byte) n,
+                (byte) (c >>> 24), (byte) (c >>> 16), (byte) (c >>> 8), (byte) c};
     }
 
     @Override

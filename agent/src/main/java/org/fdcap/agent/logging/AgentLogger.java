@@ -16,27 +16,27 @@ final class AgentLogger extends LegacyAbstractLogger {
 
     @Override
     public boolean isTraceEnabled() {
-        return AgentLogConfigurator.enabled(Level.TRACE);
+        return LogSettings.enabled(Level.TRACE);
     }
 
     @Override
     public boolean isDebugEnabled() {
-        return AgentLogConfigurator.enabled(Level.DEBUG);
+        return LogSettings.enabled(Level.DEBUG);
     }
 
     @Override
     public boolean isInfoEnabled() {
-        return always || AgentLogConfigurator.enabled(Level.INFO);
+        return always || LogSettings.enabled(Level.INFO);
     }
 
     @Override
     public boolean isWarnEnabled() {
-        return always || AgentLogConfigurator.enabled(Level.WARN);
+        return always || LogSettings.enabled(Level.WARN);
     }
 
     @Override
     public boolean isErrorEnabled() {
-        return always || AgentLogConfigurator.enabled(Level.ERROR);
+        return always || LogSettings.enabled(Level.ERROR);
     }
 
     @Override

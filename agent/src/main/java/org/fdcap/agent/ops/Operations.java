@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.function.Supplier;
 import org.fdcap.agent.config.AgentConfig;
 import org.fdcap.agent.logging.AgentLogConfigurator;
+import org.fdcap.agent.logging.LogSettings;
 import org.fdcap.core.FdTracker;
 import org.fdcap.core.TrackerStats;
 import org.slf4j.Logger;
@@ -70,7 +71,7 @@ public final class Operations {
         }
         // With fdcap.log.file, the exit line goes there with the rest of the agent's log; else on
         // stderr, alone on its line (also when the log file could not be written).
-        boolean exitLineToLog = config.statsAtExit() && AgentLogConfigurator.toFile();
+        boolean exitLineToLog = config.statsAtExit() && LogSettings.toFile();
         if (exitLineToLog) {
             alwaysLogged(STATS);
         }

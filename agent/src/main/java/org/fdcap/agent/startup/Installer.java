@@ -10,6 +10,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
@@ -30,13 +31,14 @@ import org.fdcap.agent.jdk.JdkAccess;
 import org.fdcap.agent.jdk.JdkCalls;
 import org.fdcap.agent.jdk.NativeAccess;
 import org.fdcap.agent.jdk.NativeCalls;
-import org.fdcap.agent.logging.AgentLogConfigurator;
+import org.fdcap.agent.logging.LogSettings;
 import org.fdcap.agent.managed.ManagedFiles;
 import org.fdcap.agent.ops.AgentVersion;
 import org.fdcap.agent.ops.Events;
 import org.fdcap.agent.ops.LeakLog;
 import org.fdcap.agent.ops.Operations;
 import org.fdcap.core.FdTracker;
+import org.fdcap.core.ScratchFile;
 import org.fdcap.core.SystemCalls;
 import org.fdcap.core.TrackerStats;
 import org.slf4j.Logger;
@@ -86,7 +88,7 @@ public final class Installer {
         // injected through sun.misc.Unsafe (JDK 24+ warn on the host's stderr).
         ByteBuddyNexus.disable();
         try {
-            AgentLogConfigurator.settings(config.logLevel(), config.logFile());
+            LogSettings.settings(config.logLevel(), config.logFile());
             natives.logChoice();
             new Start(config, inst, agentJar, attached, natives.calls).run(version);
         } finally {
@@ -197,6 +199,9 @@ public final class Installer {
         private final TransformListener listener;
         private JdkTypes jdkTypes;
         private CallSiteSubstitution callSites;
+        /** The transform cache, or null when off or refused; and what it held at start, or null. */
+        private TransformCache cache;
+        private Map<String, JdkTypes.Cached> cached;
 
         Start(AgentConfig config, Instrumentation inst, File agentJar, boolean attached, SystemCalls calls) {
             this.config = config;
@@ -225,7 +230,8 @@ public final class Installer {
                 // After the helper's work, not during it: the call-site pre-filter would otherwise
                 // read every JDK class jnr loads, on the thread everything waits for.
                 callSites = CallSiteSubstitution.install(inst, Installer.class.getClassLoader(), listener,
-                        config.debugTransform());
+                        config.debugTransform(), cached);
+                storeInCache();
                 long t4 = System.nanoTime();
                 selfTest(files, config.pathFilter());
                 log.debug("start-up: JDK types {} ms, then waited {} ms for capacity+warm-up, tracker {} ms,"
@@ -257,8 +263,9 @@ public final class Installer {
         private FutureTask<Integer> prepareTrackerMeanwhile() {
             FutureTask<Integer> prepare = new FutureTask<>(() -> {
                 warmUp(calls);
-                // Counted after the warm-up: what it leaves open for good (SecureRandom's
-                // /dev/random and /dev/urandom, from its temporary files) counts against the cap.
+                // Counted after the warm-up: what it leaves open for good counts against the cap
+                // (on JDK 17, SecureRandom's /dev/random and /dev/urandom, from the temporary file
+                // jffi extracts its library to when statx is set up).
                 return capacity(config);
             });
             Thread helper = new Thread(prepare, "fdcap-start");
@@ -272,8 +279,8 @@ public final class Installer {
          * by Byte Buddy now (and stored for the next start).
          */
         private void instrumentJdkTypes() throws Exception {
-            TransformCache cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
-            Map<String, JdkTypes.Cached> cached = cache == null ? null : cache.read();
+            cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
+            cached = cache == null ? null : cache.read();
             jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener),
                     config.debugTransform());
             listener.check();
@@ -281,12 +288,31 @@ public final class Installer {
                 throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES.size()
                         + " JDK types");
             }
-            if (cache != null && !jdkTypes.fromCache()) {
-                cache.write(jdkTypes.woven());
-            }
             log.debug("JDK types {}", jdkTypes.fromCache() ? "from the cache " + cache.file()
                     : "woven by Byte Buddy (" + (cache == null ? "no cache" : jdkTypes.mismatch()
                             ? "the cache did not match this JVM's classes" : "nothing cached yet") + ")");
+        }
+
+        /**
+         * Stores what was made in this start, when the cache did not already hold it: the JDK
+         * types woven by Byte Buddy, and the JDK classes whose call sites were rewritten (with the
+         * cached types when those were used). Once the call sites are done, so one file holds both.
+         */
+        private void storeInCache() {
+            if (cache == null || jdkTypes.fromCache() && !callSites.rewrittenAnew()) {
+                return;
+            }
+            Map<String, JdkTypes.Cached> store = new HashMap<>(callSites.rewrittenJdkClasses());
+            if (jdkTypes.fromCache()) {
+                for (Map.Entry<String, JdkTypes.Cached> e : cached.entrySet()) {
+                    if (JdkTypes.instrumented(e.getKey())) {
+                        store.put(e.getKey(), e.getValue());
+                    }
+                }
+            } else {
+                store.putAll(jdkTypes.woven());
+            }
+            cache.write(store);
         }
 
         private FdTracker tracker(int capacity) {
@@ -377,7 +403,7 @@ public final class Installer {
      * and linked before any program file depends on it.
      */
     private static void warmUp(SystemCalls calls) throws IOException {
-        Path dir = Files.createTempDirectory("fdcap-warmup");
+        Path dir = ScratchFile.createDirectory(null, "fdcap-warmup");
         Path a = dir.resolve("a");
         Path b = dir.resolve("b");
         Files.write(a, new byte[] {1, 2, 3});
@@ -452,7 +478,7 @@ public final class Installer {
      * file operations are checked.
      */
     private static void selfTest(ManagedFiles files, AgentConfig.PathFilter filter) throws IOException {
-        Path tmp = Files.createTempFile("fdcap-selftest", ".bin");
+        Path tmp = ScratchFile.create(null, "fdcap-selftest", ".bin");
         try {
             int before = files.size();
             try (RandomAccessFile raf = new RandomAccessFile(tmp.toFile(), "rw");

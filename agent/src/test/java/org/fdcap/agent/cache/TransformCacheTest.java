@@ -2,6 +2,7 @@ package org.fdcap.agent.cache;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,10 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.zip.CRC32C;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,9 +25,8 @@ class TransformCacheTest {
     Path tmp;
 
     private static Map<String, JdkTypes.Cached> sample() {
-        byte[] digest = new byte[32];
-        digest[0] = 7;
-        return Map.of("java/io/FileDescriptor", new JdkTypes.Cached(digest, new byte[] {1, 2, 3}));
+        return Map.of("java/io/FileDescriptor", new JdkTypes.Cached(JdkTypes.fingerprint(new byte[] {7}),
+                new byte[] {1, 2, 3}));
     }
 
     private File jar() throws IOException {
@@ -46,8 +48,8 @@ class TransformCacheTest {
 
         assertEquals(1, back.size());
         assertArrayEquals(new byte[] {1, 2, 3}, back.get("java/io/FileDescriptor").bytes());
-        assertArrayEquals(sample().get("java/io/FileDescriptor").originalDigest(),
-                back.get("java/io/FileDescriptor").originalDigest());
+        assertArrayEquals(sample().get("java/io/FileDescriptor").originalFingerprint(),
+                back.get("java/io/FileDescriptor").originalFingerprint());
     }
 
     @Test
@@ -75,6 +77,37 @@ class TransformCacheTest {
 
         IOException e = assertThrows(IOException.class, () -> TransformCache.parse(other, "this JDK"));
         assertTrue(e.getMessage().contains("another JDK or agent jar"), e.getMessage());
+    }
+
+    @Test
+    void aFileOfTheEarlierFormatIsNotRead() throws Exception {
+        byte[] current = TransformCache.format(sample(), "k");
+        byte[] earlier = current.clone();
+        earlier[7] = 1; // the format number, after the magic
+        CRC32C crc = new CRC32C();
+        crc.update(earlier, 0, earlier.length - 4);
+        ByteBuffer.wrap(earlier, earlier.length - 4, 4).putInt((int) crc.getValue());
+
+        IOException e = assertThrows(IOException.class, () -> TransformCache.parse(earlier, "k"));
+        assertTrue(e.getMessage().contains("not a cache file of this format"), e.getMessage());
+    }
+
+    @Test
+    void theFormatIsPartOfTheKeySoAnEarlierFormatsFileHasAnotherName() throws Exception {
+        String key = TransformCache.key(jar());
+        String earlier = key.replaceFirst("^fdcap transform cache \\d+", "fdcap transform cache 1");
+
+        assertTrue(key.startsWith("fdcap transform cache 2\n"), key);
+        assertNotEquals(TransformCache.fileName(key), TransformCache.fileName(earlier));
+        assertTrue(TransformCache.fileName(key).matches("[0-9a-f]{16}\\.bin"), TransformCache.fileName(key));
+    }
+
+    @Test
+    void onlyFingerprintsAreStored() {
+        Map<String, JdkTypes.Cached> digest = Map.of("java/io/FileDescriptor",
+                new JdkTypes.Cached(new byte[32], new byte[] {1, 2, 3}));
+
+        assertThrows(IllegalArgumentException.class, () -> TransformCache.format(digest, "k"));
     }
 
     @Test
