@@ -619,7 +619,9 @@ public final class FsHandle {
                 tracker.calls.close(fd, location);
             }
         } catch (IOException | RuntimeException e) {
-            tracker.recordError(e);
+            if (binding == null || binding.mayDetach()) {
+                tracker.recordError(e);
+            } // else the owner went away between the look and the detach (collected): a refusal
             if (binding != null) {
                 backToOpen(s); // the binding's contract: on failure the descriptor is still attached
                 return false;

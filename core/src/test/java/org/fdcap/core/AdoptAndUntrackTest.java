@@ -41,7 +41,7 @@ class AdoptAndUntrackTest {
     }
 
     /** Stands for the owner of the descriptor (a JDK FileDescriptor, say): records what it was told. */
-    private static final class RecordingBinding implements FdBinding {
+    private static class RecordingBinding implements FdBinding {
         final List<Integer> detached = new ArrayList<>();
         final List<Integer> attached = new ArrayList<>();
         IOException detachFailure;
@@ -164,6 +164,43 @@ class AdoptAndUntrackTest {
         binding.detachFailure = null;
         h.close();
         assertEquals(List.of(fd), binding.detached);
+        assertEquals(baseline, openInProcess());
+        deleteAll("adopted");
+    }
+
+    /**
+     * The agent's owner is collected between its yes to {@link FdBinding#mayDetach} and the
+     * detach (the background thread suspends while the program drops the object): the detach
+     * fails, and the owner now says no. A refusal, as if it had said no at once: no error.
+     */
+    @Test
+    void aDetachThatFailsBecauseTheOwnerWentAwayMeanwhileIsARefusalNotAnError() throws IOException {
+        FdTracker tracker = FdTracker.builder().capacity(1).build();
+        Path file = dir.resolve("adopted");
+        int fd = rawOpen(file, "data");
+        boolean[] collected = {false};
+        RecordingBinding binding = new RecordingBinding() {
+            @Override
+            public void detach(int fd) throws IOException {
+                if (!collected[0]) {
+                    collected[0] = true;
+                    refuse = true; // gone: from now on mayDetach() says no
+                    throw new IOException("the owner was collected");
+                }
+                super.detach(fd);
+            }
+        };
+        FsHandle h = tracker.adopt(fd, file, OpenFlags.O_RDWR, binding);
+
+        assertThrows(TooManyOpenFilesException.class,
+                () -> tracker.open(dir.resolve("other"), OpenFlags.O_RDWR | OpenFlags.O_CREAT, 0600));
+        assertFalse(h.isSuspended());
+        assertEquals(0, tracker.stats().errors(), () -> "counted as an error: " + tracker.lastError());
+        assertEquals(0, tracker.stats().suspensions());
+
+        assertArrayEquals(bytes("data"), Descriptors.readAt(h, 4, 0), "still attached and usable");
+        binding.refuse = false;
+        h.close();
         assertEquals(baseline, openInProcess());
         deleteAll("adopted");
     }
