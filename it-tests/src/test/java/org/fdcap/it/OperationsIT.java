@@ -125,7 +125,12 @@ class OperationsIT {
         assertEquals(0, r.errors(), r::toString);
         assertEquals(r.suspensions(), suspends.size(), r::toString);
         assertEquals(r.restores(), restores.size(), r::toString);
-        assertTrue(reasons(suspends).contains("open") && Set.of("open", "restore", "ahead").containsAll(reasons(suspends)),
+        // Files opened beyond the capacity are suspended either by the open that needs the room
+        // or ahead of it by the background thread: which of the two, and in what share, depends
+        // on how fast the program's thread runs against that one (on a loaded machine the
+        // background thread can make every room). One of the two, and no other reason, is certain.
+        assertTrue(Set.of("open", "restore", "ahead").containsAll(reasons(suspends))
+                && (reasons(suspends).contains("open") || reasons(suspends).contains("ahead")),
                 reasons(suspends)::toString);
         assertTrue(reasons(restores).contains("use") && reasons(restores).contains("close")
                 && Set.of("use", "close").containsAll(reasons(restores)), reasons(restores)::toString);
