@@ -39,7 +39,7 @@ final class AgentCli {
         }
         t.join();
         return new ChildJvm.Result(String.join(" ", cmd), p.exitValue(),
-                new String(outErr[0], StandardCharsets.UTF_8), new String(outErr[1], StandardCharsets.UTF_8), 0);
+                new String(outErr[0], StandardCharsets.UTF_8), new String(outErr[1], StandardCharsets.UTF_8), 0, "");
     }
 
     /** The {@code name=number} pairs of the first line starting with {@code prefix}. */

@@ -162,6 +162,8 @@ final class ChildJvm {
         private final Gobbler err;
         private final Thread sampler;
         private volatile int maxFds;
+        /** What the descriptors of the highest count were (best effort: they may close while read). */
+        private volatile String peakListing = "";
 
         private Running(String command, Process process, long timeoutSeconds) {
             this.command = command;
@@ -176,8 +178,9 @@ final class ChildJvm {
                 try {
                     while (!process.waitFor(2, TimeUnit.MILLISECONDS)) {
                         String[] fds = fdDir.list();
-                        if (fds != null) {
-                            maxFds = Math.max(maxFds, fds.length);
+                        if (fds != null && fds.length > maxFds) {
+                            maxFds = fds.length;
+                            peakListing = listing(fdDir, fds);
                         }
                     }
                 } catch (InterruptedException e) {
@@ -190,6 +193,21 @@ final class ChildJvm {
 
         long pid() {
             return process.pid();
+        }
+
+        /** "fd -> target" for each number listed, so that a count over the cap says what it saw. */
+        private static String listing(File fdDir, String[] fds) {
+            StringBuilder b = new StringBuilder();
+            for (String fd : fds) {
+                String target;
+                try {
+                    target = java.nio.file.Files.readSymbolicLink(new File(fdDir, fd).toPath()).toString();
+                } catch (java.io.IOException | RuntimeException e) {
+                    target = "(closed while listed)";
+                }
+                b.append(fd).append(" -> ").append(target).append('\n');
+            }
+            return b.toString();
         }
 
         /** Waits until the child's stdout contains {@code text}; fails if it ends or times out first. */
@@ -225,7 +243,7 @@ final class ChildJvm {
             sampler.join();
             out.join();
             err.join();
-            return new Result(command, process.exitValue(), out.text(), err.text(), maxFds);
+            return new Result(command, process.exitValue(), out.text(), err.text(), maxFds, peakListing);
         }
     }
 
@@ -239,13 +257,16 @@ final class ChildJvm {
         final String out;
         final String err;
         final int maxFds;
+        /** The descriptors seen when the count was highest, one "fd -> target" per line. */
+        final String peakFds;
 
-        Result(String command, int exit, String out, String err, int maxFds) {
+        Result(String command, int exit, String out, String err, int maxFds, String peakFds) {
             this.command = command;
             this.exit = exit;
             this.out = out;
             this.err = err;
             this.maxFds = maxFds;
+            this.peakFds = peakFds;
         }
 
         /** stderr without the agent's stats line (what the host would see in normal operation). */
@@ -276,7 +297,7 @@ final class ChildJvm {
         @Override
         public String toString() {
             return command + "\nexit " + exit + ", max fds " + maxFds + "\n--- stdout\n" + tail(out) + "\n--- stderr\n"
-                    + tail(err);
+                    + tail(err) + "\n--- descriptors at the highest count\n" + peakFds;
         }
 
         private static String tail(String s) {

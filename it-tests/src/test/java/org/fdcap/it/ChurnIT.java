@@ -123,7 +123,7 @@ class ChurnIT {
                 + " run's: " + firstDifference(reference, r.out) + "; " + agentExceptions + " exceptions came from the"
                 + " agent, the first: " + firstAgentException(r.err)));
         checks.add(() -> assertTrue(r.maxFds <= MAX, name + ": the child held " + r.maxFds + " descriptors, over "
-                + MAX));
+                + MAX + "; at the highest count:\n" + r.peakFds));
         checks.add(() -> assertEquals(0, r.errors(), name + ": the agent counted errors: " + statsOf(r.err)));
         checks.add(() -> assertTrue(seconds <= MAX_SLOWDOWN * uncappedSeconds, String.format(
                 "%s: %.1f s under the cap, over %.0f times the %.1f s of the uncapped run", name, seconds,

@@ -65,7 +65,7 @@ class DifferentialFuzzIT {
                             + r);
                     continue;
                 }
-                assertTrue(r.maxFds <= limit, "the child held " + r.maxFds + " descriptors, over " + limit);
+                assertTrue(r.maxFds <= limit, "the child held " + r.maxFds + " descriptors, over " + limit + "; at the highest count:\n" + r.peakFds);
                 assertTrue(r.suspensions() > 100L * seeds, r::toString);
                 assertEquals("", r.errWithoutStats(), r::toString);
             }

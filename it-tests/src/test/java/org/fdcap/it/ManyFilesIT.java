@@ -26,7 +26,8 @@ class ManyFilesIT {
         assertTrue(capped.suspensions() > 4000, capped::toString);
         assertTrue(capped.restores() > 4000, capped::toString);
         assertEquals(0, capped.errors(), capped::toString);
-        assertTrue(capped.maxFds <= 200, "the child held " + capped.maxFds + " descriptors, over the cap of 200");
+        assertTrue(capped.maxFds <= 200, "the child held " + capped.maxFds + " descriptors, over the cap of 200; at the highest count:\n"
+                + capped.peakFds);
         assertEquals("", capped.errWithoutStats(), "the agent printed something in normal operation");
     }
 
