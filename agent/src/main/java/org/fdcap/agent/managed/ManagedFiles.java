@@ -260,20 +260,34 @@ public final class ManagedFiles implements FdBridge.Hooks {
 
     /**
      * {@link NativeCalls#inspect}. Reading the open flags may take a descriptor for a moment
-     * ({@link NativeCalls#flagsTakeADescriptor}): at the cap one handle is suspended first, as
-     * adopting the file would have done, so that the process stays under {@code fdcap.max}; and
+     * ({@link NativeCalls#flagsTakeADescriptor}): room for it is reserved first (a handle suspended
+     * at the cap), as for an open, so that the process stays under {@code fdcap.max}; and
      * when the OS refuses that descriptor (EMFILE: descriptors the agent does not see), one more.
      */
     private NativeCalls.FdInfo inspect(int fd, int flags) {
-        boolean takesOne = NativeCalls.flagsTakeADescriptor(flags);
-        if (takesOne && tracker.room() == 0) {
-            makeRoom(1);
+        if (!NativeCalls.flagsTakeADescriptor(flags)) {
+            return NativeCalls.inspect(fd, flags);
         }
-        NativeCalls.FdInfo info = NativeCalls.inspect(fd, flags);
-        if (info == null && takesOne && makeRoom(1)) {
-            info = NativeCalls.inspect(fd, flags);
+        // Reserved, not looked at: with a look at the room, another thread could take the last of
+        // it between the look and the read (ChurnIT saw 201 descriptors under a cap of 200 once).
+        FdTracker.Slot slot = null;
+        try {
+            slot = tracker.reserveSlot();
+        } catch (TooManyOpenFilesException | IllegalStateException noRoom) {
+            // Every descriptor held for a lasting reason (or the tracker gone): read as the OS
+            // allows; EMFILE below makes what room it can.
         }
-        return info;
+        try {
+            NativeCalls.FdInfo info = NativeCalls.inspect(fd, flags);
+            if (info == null && makeRoom(1)) {
+                info = NativeCalls.inspect(fd, flags);
+            }
+            return info;
+        } finally {
+            if (slot != null) {
+                slot.release();
+            }
+        }
     }
 
     /** Why a suspension is happening on this thread now (for the JFR event): open, os-limit or restore. */
