@@ -4,19 +4,19 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.instrument.Instrumentation;
-import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.lang.invoke.VarHandle;
 import java.util.Map;
 import java.util.Set;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.bootstrap.JdkFileSystem;
 import org.fdcap.agent.managed.ManagedTable;
 
 /**
  * The JDK internals the agent needs, reached once at start through
  * {@link Instrumentation#redefineModule}: {@code jdk.internal.access.JavaIOFileDescriptorAccess}
- * (swap the number inside a {@link FileDescriptor} with the JDK's own cleanup handling) and the
+ * (swap the number inside a {@link FileDescriptor} with the JDK's own cleanup handling; called by
+ * the agent's class inside java.base, {@link JdkBridge}) and the
  * private {@code fd} fields of {@link RandomAccessFile} and {@code sun.nio.ch.FileChannelImpl};
  * {@code sun.nio.fs} and {@code sun.nio.ch} are also opened for {@link JdkCalls}.
  *
@@ -26,10 +26,8 @@ import org.fdcap.agent.managed.ManagedTable;
  * close a number that now belongs to another file.
  */
 public final class JdkAccess {
-    private static MethodHandle get;
-    private static MethodHandle set;
-    private static MethodHandle close;
-    private static MethodHandle registerCleanup;
+    /** {@code JavaIOFileDescriptorAccess}, called from inside java.base ({@link JdkBridge}). */
+    private static JdkFileSystem fds;
     private static VarHandle rafFd;
     private static VarHandle channelFd;
     private static Class<?> channelClass;
@@ -50,18 +48,12 @@ public final class JdkAccess {
                 Map.of("java.io", Set.of(agentModule, bridgeModule), "sun.nio.ch", Set.of(agentModule),
                         "sun.nio.fs", Set.of(agentModule)),
                 Set.of(), Map.of());
-        Class<?> accessType = Class.forName("jdk.internal.access.JavaIOFileDescriptorAccess");
-        Object access = Class.forName("jdk.internal.access.SharedSecrets")
-                .getMethod("getJavaIOFileDescriptorAccess").invoke(null);
+        try {
+            fds = JdkBridge.calls();
+        } catch (ExceptionInInitializerError e) {
+            throw new IllegalStateException("could not define fdcap's class in java.base: " + e.getCause(), e);
+        }
         MethodHandles.Lookup lookup = MethodHandles.lookup();
-        get = lookup.findVirtual(accessType, "get", MethodType.methodType(int.class, FileDescriptor.class))
-                .bindTo(access);
-        set = lookup.findVirtual(accessType, "set", MethodType.methodType(void.class, FileDescriptor.class, int.class))
-                .bindTo(access);
-        close = lookup.findVirtual(accessType, "close", MethodType.methodType(void.class, FileDescriptor.class))
-                .bindTo(access);
-        registerCleanup = lookup.findVirtual(accessType, "registerCleanup",
-                MethodType.methodType(void.class, FileDescriptor.class)).bindTo(access);
         rafFd = MethodHandles.privateLookupIn(RandomAccessFile.class, lookup)
                 .findVarHandle(RandomAccessFile.class, "fd", FileDescriptor.class);
         channelClass = Class.forName("sun.nio.ch.FileChannelImpl");
@@ -73,40 +65,22 @@ public final class JdkAccess {
 
     /** The number inside {@code fdo} (-1 when closed or suspended). */
     public static int get(FileDescriptor fdo) {
-        try {
-            return (int) get.invokeExact(fdo);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return fds.fd(fdo);
     }
 
     /** Puts {@code fd} into {@code fdo} (no cleanup registered). */
     public static void set(FileDescriptor fdo, int fd) {
-        try {
-            set.invokeExact(fdo, fd);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        fds.setFd(fdo, fd);
     }
 
     /** Unregisters the cleanup, closes the descriptor and sets -1, under the object's monitor. */
     public static void close(FileDescriptor fdo) throws IOException {
-        try {
-            close.invokeExact(fdo);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IOException(t);
-        }
+        fds.closeFd(fdo);
     }
 
     /** Registers the JDK's {@code FileCleanable} for the number now inside {@code fdo}. */
     public static void registerCleanup(FileDescriptor fdo) {
-        try {
-            registerCleanup.invokeExact(fdo);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        fds.registerCleanup(fdo);
     }
 
     /** The {@code FileDescriptor} of a {@code RandomAccessFile}. */
@@ -117,15 +91,5 @@ public final class JdkAccess {
     /** The {@code FileDescriptor} of a {@code FileChannelImpl}, or null for any other object. */
     public static FileDescriptor fdOfChannel(Object channel) {
         return channel != null && channel.getClass() == channelClass ? (FileDescriptor) channelFd.get(channel) : null;
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException) {
-            return (RuntimeException) t;
-        }
-        if (t instanceof Error) {
-            throw (Error) t;
-        }
-        return new IllegalStateException(t);
     }
 }

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.fdcap.agent.bootstrap.JdkFileSystem;
 import org.fdcap.core.Stat;
 import org.fdcap.core.Statx;
 import org.fdcap.core.SystemCalls;
@@ -16,14 +17,16 @@ import org.fdcap.core.SystemCalls;
 /**
  * The tracker's system calls through the JDK's own natives, already linked in every JVM: nothing to
  * load or bind at start (jnr-posix takes a second). {@code sun.nio.fs.UnixNativeDispatcher} (open,
- * close, stat, fstat, link, unlink, mkdir, rmdir, readlink), {@code UnixFileAttributes} (what stat
- * fills in) and the channel dispatcher's {@code seek0} and {@code read0}, reached through
- * {@code static final} method handles, which the JIT inlines as constants.
+ * close, stat, fstat, link, unlink, mkdir, rmdir, readlink) and {@code UnixFileAttributes} (what
+ * stat fills in) are called by a class the agent defines inside {@code sun.nio.fs}
+ * ({@link JdkFileSystem}; twenty method handles before, spun into classes at every start); the
+ * channel dispatcher's {@code seek0} and {@code read0} through two {@code static final} method
+ * handles of their exact types, which the JIT inlines as constants.
  *
  * <p>Usable once {@link JdkAccess#open} has opened {@code sun.nio.fs} and {@code sun.nio.ch} to the
  * agent. The first use initializes this class; when anything it needs is missing or has another
- * signature (a JDK this was not written for), that fails with an {@code Error}, and the agent falls
- * back to jnr-posix ({@link #load}).
+ * signature (a JDK this was not written for), {@link #load} fails, and the agent falls back to
+ * jnr-posix.
  *
  * <p>Checked against the sources of JDK 17 and 25. Their differences: {@code close} throws
  * {@code UnixException} on 25 only (17 ignores close errors); {@code seek0}/{@code read0} are in
@@ -42,113 +45,25 @@ public final class JdkCalls implements SystemCalls {
 
     private static final Charset PATH_CHARSET = pathCharset();
 
-    private static final Class<?> UNIX_EXCEPTION;
-    /** {@code UnixNativeDispatcher.openat(int dfd, byte[] path, int flags, int mode)}: int. */
-    private static final MethodHandle OPENAT;
-    /** {@code UnixNativeDispatcher.close(int)}. */
-    private static final MethodHandle CLOSE;
-    /** {@code UnixNativeDispatcher.fstat(int fd, UnixFileAttributes)}, as (int, Object)void. */
-    private static final MethodHandle FSTAT;
-    /** A new {@code UnixFileAttributes}, as ()Object. */
-    private static final MethodHandle NEW_ATTRIBUTES;
-    /** {@code UnixNativeDispatcher.fstatat(int dfd, byte[] path, int flag, UnixFileAttributes)}. */
-    private static final MethodHandle FSTATAT;
-    private static final MethodHandle DEV;
-    private static final MethodHandle INO;
-    private static final MethodHandle NLINK;
-    private static final MethodHandle SIZE;
-    private static final MethodHandle MODE;
-    /** The birth time's fields, or null where this JDK never fills them in. */
-    private static final MethodHandle BIRTH_SEC;
-    private static final MethodHandle BIRTH_NSEC;
-    private static final MethodHandle BIRTH_AVAILABLE;
-    /** Its setter: a thread's attributes object is reused, and a call that gives no birth time must not show the last one's. */
-    private static final MethodHandle CLEAR_BIRTH;
-    /** {@code UnixNativeDispatcher.link/unlink/mkdir/rmdir/readlink} of {@code UnixPath}s, as Objects. */
-    private static final MethodHandle LINK;
-    private static final MethodHandle UNLINK;
-    private static final MethodHandle MKDIR;
-    private static final MethodHandle RMDIR;
-    private static final MethodHandle READLINK;
+    /** The JDK's file-system natives, called directly from inside {@code sun.nio.fs} ({@link JdkBridge}). */
+    private static final JdkFileSystem FS;
     /** {@code seek0(FileDescriptor, long)}: lseek(fd, 0, SEEK_CUR) for a negative offset, else SEEK_SET. */
     private static final MethodHandle SEEK;
     /** {@code read0(FileDescriptor, long address, int len)}. */
     private static final MethodHandle READ;
-    /** {@code JavaIOFileDescriptorAccess.set(FileDescriptor, int)}, bound to the JDK's access object. */
-    private static final MethodHandle SET_FD;
-    private static final MethodHandle ERRNO;
-    private static final MethodHandle ADDRESS;
-    private static final Class<?> UNIX_PATH;
 
     static {
         try {
             MethodHandles.Lookup own = MethodHandles.lookup();
-            Class<?> dispatcher = Class.forName("sun.nio.fs.UnixNativeDispatcher");
-            Class<?> attributes = Class.forName("sun.nio.fs.UnixFileAttributes");
-            UNIX_EXCEPTION = Class.forName("sun.nio.fs.UnixException");
-            UNIX_PATH = Class.forName("sun.nio.fs.UnixPath");
-            MethodHandles.Lookup fs = MethodHandles.privateLookupIn(dispatcher, own);
-            MethodHandles.Lookup attrs = MethodHandles.privateLookupIn(attributes, own);
-            OPENAT = fs.findStatic(dispatcher, "openat",
-                    MethodType.methodType(int.class, int.class, byte[].class, int.class, int.class));
-            CLOSE = fs.findStatic(dispatcher, "close", MethodType.methodType(void.class, int.class));
-            FSTAT = fs.findStatic(dispatcher, "fstat", MethodType.methodType(void.class, int.class, attributes))
-                    .asType(MethodType.methodType(void.class, int.class, Object.class));
-            NEW_ATTRIBUTES = attrs.findConstructor(attributes, MethodType.methodType(void.class))
-                    .asType(MethodType.methodType(Object.class));
-            FSTATAT = fs.findStatic(dispatcher, "fstatat",
-                    MethodType.methodType(void.class, int.class, byte[].class, int.class, attributes))
-                    .asType(MethodType.methodType(void.class, int.class, byte[].class, int.class, Object.class));
-            DEV = getter(attrs, attributes, "dev", long.class);
-            INO = getter(attrs, attributes, "ino", long.class);
-            NLINK = getter(attrs, attributes, "nlink", int.class);
-            SIZE = getter(attrs, attributes, "size", long.class);
-            MODE = getter(attrs, attributes, "mode", int.class);
-            boolean birth = (boolean) fs.findStatic(dispatcher, "birthtimeSupported",
-                    MethodType.methodType(boolean.class)).invokeExact();
-            MethodHandle available = null;
-            try {
-                available = attrs.findGetter(attributes, "birthtime_available", boolean.class)
-                        .asType(MethodType.methodType(boolean.class, Object.class));
-            } catch (NoSuchFieldException before22) {
-                birth = false; // JDK 17-21: the fields exist (for BSD) but Linux never fills them in
-            }
-            BIRTH_AVAILABLE = birth ? available : null;
-            CLEAR_BIRTH = birth ? attrs.findSetter(attributes, "birthtime_available", boolean.class)
-                    .asType(MethodType.methodType(void.class, Object.class, boolean.class)) : null;
-            BIRTH_SEC = birth ? attrs.findGetter(attributes, "st_birthtime_sec", long.class)
-                    .asType(MethodType.methodType(long.class, Object.class)) : null;
-            BIRTH_NSEC = birth ? attrs.findGetter(attributes, "st_birthtime_nsec", long.class)
-                    .asType(MethodType.methodType(long.class, Object.class)) : null;
-            MethodType onePath = MethodType.methodType(void.class, UNIX_PATH);
-            LINK = fs.findStatic(dispatcher, "link", MethodType.methodType(void.class, UNIX_PATH, UNIX_PATH))
-                    .asType(MethodType.methodType(void.class, Object.class, Object.class));
-            UNLINK = fs.findStatic(dispatcher, "unlink", onePath)
-                    .asType(MethodType.methodType(void.class, Object.class));
-            MKDIR = fs.findStatic(dispatcher, "mkdir", MethodType.methodType(void.class, UNIX_PATH, int.class))
-                    .asType(MethodType.methodType(void.class, Object.class, int.class));
-            RMDIR = fs.findStatic(dispatcher, "rmdir", onePath)
-                    .asType(MethodType.methodType(void.class, Object.class));
-            READLINK = fs.findStatic(dispatcher, "readlink", MethodType.methodType(byte[].class, UNIX_PATH))
-                    .asType(MethodType.methodType(byte[].class, Object.class));
-            ERRNO = MethodHandles.privateLookupIn(UNIX_EXCEPTION, own)
-                    .findVirtual(UNIX_EXCEPTION, "errno", MethodType.methodType(int.class))
-                    .asType(MethodType.methodType(int.class, Object.class));
+            FS = JdkBridge.calls();
+            // Exact types: no adaptation to spin at start. (The class names differ: 17 / 21+.)
             Class<?> channels = channelDispatcher();
             MethodHandles.Lookup ch = MethodHandles.privateLookupIn(channels, own);
             SEEK = ch.findStatic(channels, "seek0",
                     MethodType.methodType(long.class, FileDescriptor.class, long.class));
             READ = ch.findStatic(channels, "read0",
                     MethodType.methodType(int.class, FileDescriptor.class, long.class, int.class));
-            Class<?> direct = Class.forName("sun.nio.ch.DirectBuffer");
-            ADDRESS = own.findVirtual(direct, "address", MethodType.methodType(long.class))
-                    .asType(MethodType.methodType(long.class, Object.class));
-            Class<?> accessType = Class.forName("jdk.internal.access.JavaIOFileDescriptorAccess");
-            Object access = Class.forName("jdk.internal.access.SharedSecrets")
-                    .getMethod("getJavaIOFileDescriptorAccess").invoke(null);
-            SET_FD = own.findVirtual(accessType, "set",
-                    MethodType.methodType(void.class, FileDescriptor.class, int.class)).bindTo(access);
-            if (!UNIX_PATH.isInstance(Path.of("/"))) {
+            if (!Path.of("/").getClass().getName().startsWith("sun.nio.fs.")) {
                 throw new IllegalStateException("the default file system is not the JDK's own");
             }
         } catch (Throwable t) {
@@ -161,12 +76,15 @@ public final class JdkCalls implements SystemCalls {
 
     /** Whether this JDK gives birth times (JDK 22+); else {@link #fstat} and {@link #statOrNull} use {@link Statx}. */
     public static boolean birthFromJdk() {
-        return BIRTH_SEC != null;
+        return BIRTH;
     }
 
+    private static final boolean BIRTH = FS.birthTimes();
+
     /**
-     * The JDK's calls, after a first call (a stat of {@code /}) so that a JDK whose natives do not
-     * behave fails here rather than on a program's file.
+     * The JDK's calls, after a first call of each (failing ones, on paths that do not exist, for
+     * those that change something) so that a JDK whose internals differ fails here, at start,
+     * rather than on a program's file.
      *
      * @throws Throwable whatever makes them unusable on this JDK (the class's initialization error)
      */
@@ -175,13 +93,29 @@ public final class JdkCalls implements SystemCalls {
         if (root == null || stat(root).isRegularFile()) {
             throw new IllegalStateException("stat(\"/\") through the JDK failed");
         }
+        int fd = FS.openat("/".getBytes(StandardCharsets.ISO_8859_1), 0, 0);
+        if (fd < 0) {
+            throw new IllegalStateException("open(\"/\") through the JDK failed: " + fd);
+        }
+        try {
+            Scratch s = SCRATCH.get();
+            if (FS.fstat(fd, s.attributes(), s.stat) != 0 || FS.readlink(Path.of("/proc/self/fd/" + fd)) == null) {
+                throw new IllegalStateException("fstat or readlink through the JDK failed");
+            }
+        } finally {
+            FS.close(fd);
+        }
+        Path absent = Path.of("/proc/self/fdcap-absent");
+        FS.link(absent, Path.of("/proc/self/fdcap-absent-2"));
+        FS.unlink(absent);
+        FS.mkdir(Path.of("/proc/self/fdcap-absent/d"), 0700);
+        FS.rmdir(absent);
+        ByteBuffer buffer = FDINFO_BUFFER.get();
+        if (FS.address(buffer) == 0) {
+            throw new IllegalStateException("no address for a direct buffer");
+        }
+        FS.setFd(SCRATCH.get().descriptor, -1);
         return INSTANCE;
-    }
-
-    private static MethodHandle getter(MethodHandles.Lookup lookup, Class<?> type, String name, Class<?> result)
-            throws ReflectiveOperationException {
-        return lookup.findVirtual(type, name, MethodType.methodType(result))
-                .asType(MethodType.methodType(result, Object.class));
     }
 
     /** {@code seek0}'s class: {@code UnixFileDispatcherImpl} on JDK 21+, {@code FileDispatcherImpl} before. */
@@ -206,20 +140,19 @@ public final class JdkCalls implements SystemCalls {
 
     @Override
     public int open(String path, int flags, int mode) throws IOException {
-        try {
-            // openat0 retries on EINTR itself.
-            return (int) OPENAT.invokeExact(AT_FDCWD, path.getBytes(PATH_CHARSET), flags, mode);
-        } catch (Throwable t) {
-            throw failure(t, path, "open");
+        // openat0 retries on EINTR itself.
+        int fd = FS.openat(path.getBytes(PATH_CHARSET), flags, mode);
+        if (fd < 0) {
+            throw failure(fd, path, "open");
         }
+        return fd;
     }
 
     @Override
     public void close(int fd, String path) throws IOException {
-        try {
-            CLOSE.invokeExact(fd);
-        } catch (Throwable t) {
-            throw failure(t, path, "close");
+        int result = FS.close(fd);
+        if (result < 0) {
+            throw failure(result, path, "close");
         }
     }
 
@@ -235,86 +168,68 @@ public final class JdkCalls implements SystemCalls {
 
     @Override
     public Stat fstat(int fd, String path) throws IOException {
-        if (BIRTH_SEC == null && Statx.available()) {
+        if (!BIRTH && Statx.available()) {
             return Statx.ofDescriptor(fd, path);
         }
-        Object attrs = SCRATCH.get().attributes();
-        try {
-            FSTAT.invokeExact(fd, attrs);
-        } catch (Throwable t) {
-            throw failure(t, path, "fstat");
+        Scratch s = SCRATCH.get();
+        int result = FS.fstat(fd, s.attributes(), s.stat);
+        if (result < 0) {
+            throw failure(result, path, "fstat");
         }
-        return stat(attrs);
+        return stat(s.stat);
     }
 
     @Override
     public Stat fstatOrNull(int fd) {
-        if (BIRTH_SEC == null && Statx.available()) {
+        if (!BIRTH && Statx.available()) {
             return Statx.ofDescriptorOrNull(fd);
         }
-        Object attrs = SCRATCH.get().attributes();
-        try {
-            FSTAT.invokeExact(fd, attrs);
-        } catch (Throwable t) {
-            return null;
-        }
-        return stat(attrs);
+        Scratch s = SCRATCH.get();
+        return FS.fstat(fd, s.attributes(), s.stat) < 0 ? null : stat(s.stat);
     }
 
     @Override
     public Stat statOrNull(String path) {
-        if (BIRTH_SEC == null && Statx.available()) {
+        if (!BIRTH && Statx.available()) {
             return Statx.ofPathOrNull(path.getBytes(PATH_CHARSET));
         }
-        Object attrs = attributesOrNull(path);
-        return attrs == null ? null : stat(attrs);
+        Object stat = attributesOrNull(path);
+        return stat == null ? null : stat(stat);
     }
 
     @Override
     public String currentPath(int fd) {
-        try {
-            byte[] target = (byte[]) READLINK.invokeExact((Object) Path.of("/proc/self/fd/" + fd));
-            return new String(target, PATH_CHARSET);
-        } catch (Throwable t) {
-            return null;
-        }
+        byte[] target = FS.readlink(Path.of("/proc/self/fd/" + fd));
+        return target == null ? null : new String(target, PATH_CHARSET);
     }
 
     @Override
     public void link(String from, String to) throws IOException {
-        try {
-            LINK.invokeExact((Object) Path.of(from), (Object) Path.of(to));
-        } catch (Throwable t) {
-            throw failure(t, to, "link " + from + " to");
+        int result = FS.link(Path.of(from), Path.of(to));
+        if (result < 0) {
+            throw failure(result, to, "link " + from + " to");
         }
     }
 
     @Override
     public void unlink(String path) throws IOException {
-        try {
-            UNLINK.invokeExact((Object) Path.of(path));
-        } catch (Throwable t) {
-            throw failure(t, path, "unlink");
+        int result = FS.unlink(Path.of(path));
+        if (result < 0) {
+            throw failure(result, path, "unlink");
         }
     }
 
     @Override
     public void mkdir(String path, int mode) throws IOException {
-        try {
-            MKDIR.invokeExact((Object) Path.of(path), mode);
-        } catch (Throwable t) {
-            throw failure(t, path, "mkdir");
+        int result = FS.mkdir(Path.of(path), mode);
+        if (result < 0) {
+            throw failure(result, path, "mkdir");
         }
     }
 
     @Override
     public boolean rmdir(String path) {
-        try {
-            RMDIR.invokeExact((Object) Path.of(path));
-            return true;
-        } catch (Throwable t) {
-            return false;
-        }
+        return FS.rmdir(Path.of(path)) == 0;
     }
 
     /**
@@ -325,27 +240,19 @@ public final class JdkCalls implements SystemCalls {
     @Override
     public int openFlags(int fd) {
         ByteBuffer buf = FDINFO_BUFFER.get();
-        int info;
-        try {
-            info = (int) OPENAT.invokeExact(AT_FDCWD, FDINFO_PREFIX.concat(Integer.toString(fd)).getBytes(
-                    StandardCharsets.ISO_8859_1), 0, 0);
-        } catch (Throwable t) {
+        int info = FS.openat(FDINFO_PREFIX.concat(Integer.toString(fd)).getBytes(StandardCharsets.ISO_8859_1), 0, 0);
+        if (info < 0) {
             return -1;
         }
         try {
             FileDescriptor fdo = new FileDescriptor();
-            SET_FD.invokeExact(fdo, info);
-            long address = (long) ADDRESS.invokeExact((Object) buf);
-            int n = (int) READ.invokeExact(fdo, address, buf.capacity());
+            FS.setFd(fdo, info);
+            int n = (int) READ.invokeExact(fdo, FS.address(buf), buf.capacity());
             return n <= 0 ? -1 : flagsOf(buf, n);
         } catch (Throwable t) {
             return -1;
         } finally {
-            try {
-                CLOSE.invokeExact(info);
-            } catch (Throwable ignored) {
-                // a read-only descriptor of /proc: nothing was lost
-            }
+            FS.close(info); // a read-only descriptor of /proc: nothing is lost if it fails
         }
     }
 
@@ -357,8 +264,12 @@ public final class JdkCalls implements SystemCalls {
 
     private static final String FDINFO_PREFIX = "/proc/self/fdinfo/";
     /** fdinfo starts "pos:\t...\nflags:\t0100002\n": the first 256 bytes hold the flags. */
-    private static final ThreadLocal<ByteBuffer> FDINFO_BUFFER = ThreadLocal.withInitial(
-            () -> ByteBuffer.allocateDirect(256));
+    private static final ThreadLocal<ByteBuffer> FDINFO_BUFFER = new ThreadLocal<>() {
+        @Override
+        protected ByteBuffer initialValue() {
+            return ByteBuffer.allocateDirect(256);
+        }
+    };
 
     /** The octal number after "flags:" in the {@code n} bytes of {@code buf}; -1 when absent. */
     static int flagsOf(ByteBuffer buf, int n) {
@@ -388,12 +299,14 @@ public final class JdkCalls implements SystemCalls {
         FileDescriptor fdo = SCRATCH.get().descriptor;
         long pos;
         try {
-            SET_FD.invokeExact(fdo, fd);
+            FS.setFd(fdo, fd);
             pos = (long) SEEK.invokeExact(fdo, offset);
         } catch (IOException e) {
             throw new IOException(path + ": lseek: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            throw e;
         } catch (Throwable t) {
-            throw failure(t, path, "lseek");
+            throw new IOException(path + ": lseek: " + t, t);
         }
         if (pos < 0) {
             // IOStatus.INTERRUPTED: lseek reported EINTR, which it never does on Linux.
@@ -402,15 +315,10 @@ public final class JdkCalls implements SystemCalls {
         return pos;
     }
 
-    /** The attributes of {@code path}, in the thread's {@link Scratch} (read them before the next call); null when it leads nowhere. */
-    private static Object attributesOrNull(String path) {
-        try {
-            Object attrs = SCRATCH.get().attributes();
-            FSTATAT.invokeExact(AT_FDCWD, path.getBytes(PATH_CHARSET), 0, attrs);
-            return attrs;
-        } catch (Throwable t) {
-            return null;
-        }
+    /** The stat of {@code path}, in the thread's {@link Scratch} (read it before the next call); null when it leads nowhere. */
+    private static long[] attributesOrNull(String path) {
+        Scratch s = SCRATCH.get();
+        return FS.stat(path.getBytes(PATH_CHARSET), s.attributes(), s.stat) < 0 ? null : s.stat;
     }
 
     /**
@@ -420,67 +328,37 @@ public final class JdkCalls implements SystemCalls {
     private static final class Scratch {
         /** Never registered for cleanup nor seen by the agent's hooks: only ever passed to seek0. */
         final FileDescriptor descriptor = new FileDescriptor();
-        private final Object attributes;
+        private final Object attributes = FS.newAttributes();
+        final long[] stat = new long[JdkFileSystem.STAT_LENGTH];
 
-        Scratch() {
-            try {
-                attributes = NEW_ATTRIBUTES.invokeExact();
-            } catch (Throwable t) {
-                throw new IllegalStateException(t); // a private no-argument constructor: never
-            }
-        }
-
-        /** The attributes object, its birth time marked absent until a call fills it in. */
+        /** The JDK's attributes object that the calls fill in (the bridge clears its birth time first). */
         Object attributes() {
-            if (CLEAR_BIRTH != null) {
-                try {
-                    CLEAR_BIRTH.invokeExact(attributes, false);
-                } catch (Throwable t) {
-                    throw new IllegalStateException(t); // a field setter: never
-                }
-            }
             return attributes;
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private static Stat stat(Object attrs) {
-        try {
-            long birth = 0;
-            if (BIRTH_SEC != null && (boolean) BIRTH_AVAILABLE.invokeExact(attrs)) {
-                birth = (long) BIRTH_SEC.invokeExact(attrs) * 1_000_000_000L + (long) BIRTH_NSEC.invokeExact(attrs);
-            }
-            return new Stat((long) DEV.invokeExact(attrs), (long) INO.invokeExact(attrs), (int) MODE.invokeExact(attrs),
-                    (int) NLINK.invokeExact(attrs), (long) SIZE.invokeExact(attrs), birth);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t); // getters of a record-like object: never
+    // Subclasses, not ThreadLocal.withInitial: a lambda on the start path is a class spun at start.
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch();
         }
+    };
+
+    private static Stat stat(Object filled) {
+        long[] st = (long[]) filled;
+        return new Stat(st[JdkFileSystem.DEV], st[JdkFileSystem.INO], (int) st[JdkFileSystem.MODE],
+                (int) st[JdkFileSystem.NLINK], st[JdkFileSystem.SIZE], st[JdkFileSystem.BIRTH]);
     }
 
-    /** The same exception as jnr-posix's path gives ({@link SystemCalls#failure}), from the JDK's {@code UnixException}. */
-    static IOException failure(Throwable t, String path, String call) {
-        if (UNIX_EXCEPTION.isInstance(t)) {
-            int errno;
-            try {
-                errno = (int) ERRNO.invokeExact((Object) t);
-            } catch (Throwable never) {
-                errno = 0;
-            }
-            if (errno != 0) {
-                return SystemCalls.failure(path, errno, call);
-            }
-            return new IOException(path + ": " + call + ": " + t.getMessage());
+    /**
+     * The same exception as jnr-posix's path gives ({@link SystemCalls#failure}) for what a call of
+     * {@link JdkFileSystem} returned: a negated errno, or {@link Integer#MIN_VALUE} without one.
+     */
+    static IOException failure(int result, String path, String call) {
+        if (result == Integer.MIN_VALUE) {
+            return new IOException(path + ": " + call + ": failed (the JDK gave no errno)");
         }
-        if (t instanceof IOException) {
-            return (IOException) t;
-        }
-        if (t instanceof RuntimeException) {
-            throw (RuntimeException) t;
-        }
-        if (t instanceof Error) {
-            throw (Error) t;
-        }
-        return new IOException(t);
+        return SystemCalls.failure(path, -result, call);
     }
 }
