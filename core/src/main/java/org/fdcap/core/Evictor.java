@@ -80,7 +80,7 @@ final class Evictor implements Runnable {
 
     private Thread start() {
         try {
-            Thread t = threads.newThread(this);
+            Thread t = threads == null ? new Thread(this, "fdcap-evictor") : threads.newThread(this);
             t.setDaemon(true);
             thread = t;
             t.start();

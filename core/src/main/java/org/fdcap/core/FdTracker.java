@@ -131,7 +131,8 @@ public final class FdTracker implements AutoCloseable {
         private EvictionPolicy policy = EvictionPolicy.SCAN_RESISTANT;
         private SystemCalls calls;
         private int spare;
-        private java.util.concurrent.ThreadFactory spareThreads = r -> new Thread(r, "fdcap-evictor");
+        /** Null: plain threads named fdcap-evictor (not a lambda here: a class spun by every builder's first use). */
+        private java.util.concurrent.ThreadFactory spareThreads;
 
         private Builder() {
         }
@@ -613,17 +614,11 @@ public final class FdTracker implements AutoCloseable {
     /** The counters and gauges now. */
     public TrackerStats stats() {
         long uses = foldedUses.get();
-        int[] held = new int[4]; // by FsHandle.HELD_*: escaped, locked, deleted
-        long[] sums = new long[2]; // uses not folded yet, pinned handles
-        registry.forEachHandle(h -> {
-            sums[0] += h.usesNotFolded();
-            if (h.pins() > 0) {
-                sums[1]++;
-            }
-            held[h.heldFor()]++;
-        });
-        uses += sums[0];
-        int pinned = (int) sums[1];
+        Sums sums = new Sums();
+        registry.forEachHandle(sums);
+        uses += sums.uses;
+        int pinned = sums.pinned;
+        int[] held = sums.held;
         int unsusp;
         synchronized (unsuspendables) {
             unsusp = unsuspendables.size();
@@ -631,6 +626,22 @@ public final class FdTracker implements AutoCloseable {
         return new TrackerStats(capacity, uses, misses.get(), suspensions.get(), errors.get(), overshoots.get(),
                 open.get(), suspended.get(), pinned, unsusp, held[FsHandle.HELD_ESCAPED], held[FsHandle.HELD_LOCKED],
                 held[FsHandle.HELD_DELETED], anchors.get(), suspendedAhead.get());
+    }
+
+    /** What {@link #stats()} adds up over the handles (a class, not a lambda: the agent reads the stats as it starts). */
+    private static final class Sums implements java.util.function.Consumer<FsHandle> {
+        long uses; // not folded yet
+        int pinned;
+        final int[] held = new int[4]; // by FsHandle.HELD_*: escaped, locked, deleted
+
+        @Override
+        public void accept(FsHandle h) {
+            uses += h.usesNotFolded();
+            if (h.pins() > 0) {
+                pinned++;
+            }
+            held[h.heldFor()]++;
+        }
     }
 
     /** The first {@code max} pinned handles, as "path (pins)", for the message of a refusal. */

@@ -10,7 +10,11 @@ package org.fdcap.core;
  */
 public interface NameChange {
     /** For a name that leads to no tracked file: nothing to do. */
-    NameChange NONE = () -> { };
+    NameChange NONE = new NameChange() { // not a lambda: this runs while the program starts
+        @Override
+        public void done() {
+        }
+    };
 
     /**
      * The change is over, done or failed: the tracker looks at what the names lead to now and

@@ -53,7 +53,12 @@ public final class ManagedFiles implements FdBridge.Hooks {
      * room): an open that the tracker's own work triggers on this thread (a log file, say) is
      * then left alone instead of re-entering the tracker. The hot path (pin/unpin) never needs it.
      */
-    private static final ThreadLocal<int[]> IN_TRACKER = ThreadLocal.withInitial(() -> new int[1]);
+    private static final ThreadLocal<int[]> IN_TRACKER = new ThreadLocal<>() {
+        @Override
+        protected int[] initialValue() {
+            return new int[1]; // a subclass, not withInitial: no lambda to spin at start
+        }
+    };
     /** What this thread is doing inside the tracker (IN_TRACKER), for the reason of a suspension. */
     private static final int OUTSIDE = 0;
     private static final int ADOPTING = 1;
@@ -295,6 +300,14 @@ public final class ManagedFiles implements FdBridge.Hooks {
         int doing = IN_TRACKER.get()[0];
         return doing == ADOPTING ? "open" : doing == MAKING_ROOM ? "os-limit" : doing == AHEAD ? "ahead" : "restore";
     }
+
+    /** {@link #evictorThread} as the tracker's thread factory (a class, not a method reference: made at start). */
+    public static final java.util.concurrent.ThreadFactory EVICTOR_THREADS = new java.util.concurrent.ThreadFactory() {
+        @Override
+        public Thread newThread(Runnable body) {
+            return evictorThread(body);
+        }
+    };
 
     /**
      * The tracker's thread that keeps descriptors free ahead of need: a daemon of the agent's own

@@ -51,7 +51,12 @@ public final class Operations {
      */
     public static void start(Instrumentation inst, AgentConfig config, String version, FdTracker tracker,
             TrackerStats startUp, LeakLog leaks, Supplier<List<LeakLog.OpenFile>> stillOpen) {
-        Supplier<TrackerStats> stats = () -> tracker.stats().since(startUp);
+        Supplier<TrackerStats> stats = new Supplier<TrackerStats>() { // not a lambda: made at start
+            @Override
+            public TrackerStats get() {
+                return tracker.stats().since(startUp);
+            }
+        };
         if (config.jmx()) {
             MBeanRegistration.start(inst, new TrackerBean(tracker, stats));
         }

@@ -243,7 +243,13 @@ public final class Installer {
                 // The counters shown start here: what the self-test and the first log line (the
                 // JDK's time-zone file, read for its time stamp) did with files is not the program's.
                 TrackerStats startUp = tracker.stats();
-                Operations.start(inst, config, version, tracker, startUp, leaks, files::stillOpen);
+                Operations.start(inst, config, version, tracker, startUp, leaks,
+                        new java.util.function.Supplier<java.util.List<LeakLog.OpenFile>>() {
+                            @Override
+                            public java.util.List<LeakLog.OpenFile> get() {
+                                return files.stillOpen();
+                            }
+                        });
             } catch (ConfigException e) {
                 takeBack();
                 System.err.println("fdcap: " + e.getMessage() + "; running without fdcap");
@@ -261,12 +267,18 @@ public final class Installer {
          * more than one core. No program code runs before premain returns.
          */
         private FutureTask<Integer> prepareTrackerMeanwhile() {
-            FutureTask<Integer> prepare = new FutureTask<>(() -> {
-                warmUp(calls);
-                // Counted after the warm-up: what it leaves open for good counts against the cap
-                // (on JDK 17, SecureRandom's /dev/random and /dev/urandom, from the temporary file
-                // jffi extracts its library to when statx is set up).
-                return capacity(config);
+            // Anonymous classes rather than lambdas on this path: each lambda is a class spun while
+            // the program waits (about a millisecond each in the interpreter), a class from the
+            // jar is only read.
+            FutureTask<Integer> prepare = new FutureTask<>(new java.util.concurrent.Callable<Integer>() {
+                @Override
+                public Integer call() throws Exception {
+                    warmUp(calls);
+                    // Counted after the warm-up: what it leaves open for good counts against the cap
+                    // (on JDK 17, SecureRandom's /dev/random and /dev/urandom, from the temporary file
+                    // jffi extracts its library to when statx is set up).
+                    return capacity(config);
+                }
             });
             Thread helper = new Thread(prepare, "fdcap-start");
             helper.setDaemon(true);
@@ -281,8 +293,12 @@ public final class Installer {
         private void instrumentJdkTypes() throws Exception {
             cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
             cached = cache == null ? null : cache.read();
-            jdkTypes = JdkTypes.install(inst, cached, () -> Instrumentations.transformer(listener),
-                    config.debugTransform());
+            jdkTypes = JdkTypes.install(inst, cached, new java.util.function.Supplier<java.lang.instrument.ClassFileTransformer>() {
+                @Override
+                public java.lang.instrument.ClassFileTransformer get() {
+                    return Instrumentations.transformer(listener);
+                }
+            }, config.debugTransform());
             listener.check();
             if (!jdkTypes.complete()) {
                 throw new IllegalStateException("instrumented only some of the " + Instrumentations.TYPES.size()
@@ -326,7 +342,7 @@ public final class Installer {
                     // a handle suspended by the background thread between its restore and such a
                     // call would fail the call (AttachIT saw "Stream Closed"). Room is made on demand.
                     .spare(attached ? 0 : config.spare())
-                    .spareThreads(ManagedFiles::evictorThread)
+                    .spareThreads(ManagedFiles.EVICTOR_THREADS)
                     .build();
         }
 
@@ -497,14 +513,17 @@ public final class Installer {
     }
 
     private static void startReaper(ManagedFiles files) {
-        Thread reaper = new Thread(() -> {
-            while (true) {
-                try {
-                    files.reclaimNext(60_000);
-                } catch (InterruptedException e) {
-                    return;
-                } catch (Throwable t) {
-                    LoggerFactory.getLogger(Installer.class).warn("reaper", t);
+        Thread reaper = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                while (true) {
+                    try {
+                        files.reclaimNext(60_000);
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (Throwable t) {
+                        LoggerFactory.getLogger(Installer.class).warn("reaper", t);
+                    }
                 }
             }
         }, "fdcap-reaper");
