@@ -712,16 +712,29 @@ public final class FdTracker implements AutoCloseable {
         if (evictor != null) {
             evictor.stop();
         }
+        // No lambdas, and comparators only for something to sort: the agent's start destroys the
+        // tracker of its warm-up, and each lambda there was a class spun while the program waited.
         List<LeakReport.LeakedHandle> handles = new ArrayList<>();
-        registry.forEachHandle(h ->
+        registry.forEachHandle(new java.util.function.Consumer<FsHandle>() {
+            @Override
+            public void accept(FsHandle h) {
                 handles.add(new LeakReport.LeakedHandle(h.path(), h.stateName(), h.pins(),
-                        openedAt == null ? null : openedAt.get(h))));
-        handles.sort(Comparator.comparing(LeakReport.LeakedHandle::path));
+                        openedAt == null ? null : openedAt.get(h)));
+            }
+        });
+        if (handles.size() > 1) {
+            handles.sort(Comparator.comparing(LeakReport.LeakedHandle::path));
+        }
         List<LeakReport.LeakedFd> fds = new ArrayList<>();
         synchronized (unsuspendables) {
-            unsuspendables.forEach((fd, u) -> fds.add(new LeakReport.LeakedFd(fd, u.name, u.openedAt)));
+            for (Map.Entry<Integer, Unsuspendable> e : unsuspendables.entrySet()) {
+                Unsuspendable u = e.getValue();
+                fds.add(new LeakReport.LeakedFd(e.getKey(), u.name, u.openedAt));
+            }
         }
-        fds.sort(Comparator.comparingInt(LeakReport.LeakedFd::fd));
+        if (fds.size() > 1) {
+            fds.sort(Comparator.comparingInt(LeakReport.LeakedFd::fd));
+        }
         LeakReport report = new LeakReport(handles, fds);
         if (!report.isEmpty()) {
             LOG.warn("fd tracker destroyed with leaks: {}", report);

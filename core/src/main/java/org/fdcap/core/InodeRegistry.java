@@ -121,19 +121,27 @@ final class InodeRegistry {
         if (inode.inPool()) {
             String name = inode.poolName();
             inode.dropReachability();
-            return () -> {
-                try {
-                    pool.remove(name);
-                } catch (IOException e) {
-                    tracker.recordError(e);
-                    LOG.warn("could not delete {} from the unlinked-file pool: {}", name, e.toString());
+            return new Runnable() { // not a lambda: the agent's start-up warm-up comes here
+                @Override
+                public void run() {
+                    try {
+                        pool.remove(name);
+                    } catch (IOException e) {
+                        tracker.recordError(e);
+                        LOG.warn("could not delete {} from the unlinked-file pool: {}", name, e.toString());
+                    }
                 }
             };
         }
         if (inode.anchored()) {
             int anchor = inode.anchorFd();
             inode.dropReachability();
-            return () -> tracker.closeAnchor(anchor);
+            return new Runnable() {
+                @Override
+                public void run() {
+                    tracker.closeAnchor(anchor);
+                }
+            };
         }
         return null;
     }

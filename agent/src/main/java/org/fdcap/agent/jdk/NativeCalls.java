@@ -117,8 +117,14 @@ public final class NativeCalls {
             List<String> lines = Files.readAllLines(Paths.get("/proc/self/limits"));
             for (String line : lines) {
                 if (line.startsWith("Max open files")) {
-                    String[] cols = line.substring("Max open files".length()).trim().split("\\s+");
-                    return cols[0].equals("unlimited") ? Integer.MAX_VALUE : Long.parseLong(cols[0]);
+                    // The first column, the soft limit (not split("\\s+"): a regex compiled at start).
+                    String cols = line.substring("Max open files".length()).trim();
+                    int end = 0;
+                    while (end < cols.length() && !Character.isWhitespace(cols.charAt(end))) {
+                        end++;
+                    }
+                    String soft = cols.substring(0, end);
+                    return soft.equals("unlimited") ? Integer.MAX_VALUE : Long.parseLong(soft);
                 }
             }
         } catch (Exception e) {
