@@ -47,6 +47,18 @@ class JdkCallsTest {
     }
 
     @Test
+    void theFileSystemCallsAreMadeByTheAgentsClassInsideJavaBase() throws Throwable {
+        JdkCalls.load();
+        Class<?> bridge = Class.forName("sun.nio.fs.FdcapFileSystemCalls", false, null);
+        assertEquals("java.base", bridge.getModule().getName());
+        assertEquals(bridge, org.fdcap.agent.bootstrap.JdkFileSystem.Registration.get().getClass());
+        // Its answers are the JDK's own: the attributes of / as Files reads them.
+        Stat root = JDK.statOrNull("/");
+        assertEquals(Files.getAttribute(Path.of("/"), "unix:ino"), root.ino());
+        assertEquals(((Number) Files.getAttribute(Path.of("/"), "unix:dev")).longValue(), root.dev());
+    }
+
+    @Test
     void fstatGivesWhatJnrGives() throws IOException {
         Path f = Files.write(dir.resolve("f"), new byte[1234]);
         Files.createLink(dir.resolve("second-name"), f);
