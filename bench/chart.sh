@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regenerates docs/throughput-vs-cap.svg and docs/throughput-vs-cap.csv: random 4 KiB reads over
 # 2,000 files with the cap at 5% ... 100% of them, through the agent, through a hand-written LRU
-# pool of the same size, and uncapped (every file open, no agent). About 10 minutes on 2 cores.
+# pool of the same size, and uncapped (every file open, no agent). About 4 minutes on 2 cores
+# (7 with --forks 2, which is how docs/throughput-vs-cap.svg was drawn).
 # Extra arguments go to AgentComparison (e.g. --threads 1 --forks 2).
 set -eu
 cd "$(dirname "$0")/.."
