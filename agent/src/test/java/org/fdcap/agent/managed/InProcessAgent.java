@@ -275,6 +275,28 @@ final class InProcessAgent {
         return names.length - 1; // the listing's own
     }
 
+    /**
+     * The descriptors open now on files under {@code dir}, number to target, from /proc/self/fd:
+     * what a test's files hold, whatever the JVM's other threads open meanwhile (a class loaded
+     * from a directory of the class path opens its class file for a moment).
+     */
+    static java.util.SortedMap<Integer, String> descriptorsUnder(Path dir) {
+        java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
+        String[] names = new File("/proc/self/fd").list();
+        String prefix = dir.toAbsolutePath().toString() + "/";
+        for (String name : names == null ? new String[0] : names) {
+            try {
+                String target = Files.readSymbolicLink(Path.of("/proc/self/fd", name)).toString();
+                if (target.startsWith(prefix)) {
+                    out.put(Integer.parseInt(name), target);
+                }
+            } catch (IOException closedMeanwhile) {
+                // the listing's own descriptor, or one another thread closed since
+            }
+        }
+        return out;
+    }
+
     /** The number inside a descriptor object (-1: closed or suspended). */
     static int numberOf(FileDescriptor fdo) {
         return JdkAccess.get(fdo);
