@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import org.fdcap.agent.config.AgentConfig;
 import org.fdcap.agent.jdk.JdkAccess;
@@ -276,12 +278,11 @@ final class InProcessAgent {
     }
 
     /**
-     * The descriptors open now on files under {@code dir}, number to target, from /proc/self/fd:
-     * what a test's files hold, whatever the JVM's other threads open meanwhile (a class loaded
-     * from a directory of the class path opens its class file for a moment).
+     * The descriptors open now on files under {@code dir}, number to target in number order, from
+     * /proc/self/fd: what a test's files hold, whatever the JVM's other threads open meanwhile.
      */
-    static java.util.SortedMap<Integer, String> descriptorsUnder(Path dir) {
-        java.util.SortedMap<Integer, String> out = new java.util.TreeMap<>();
+    static Map<Integer, String> descriptorsUnder(Path dir) {
+        Map<Integer, String> out = new TreeMap<>();
         String[] names = new File("/proc/self/fd").list();
         String prefix = dir.toAbsolutePath().toString() + "/";
         for (String name : names == null ? new String[0] : names) {

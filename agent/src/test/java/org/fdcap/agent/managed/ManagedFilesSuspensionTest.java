@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
-import java.util.TreeMap;
 import org.fdcap.agent.bootstrap.FdBridge;
 import org.fdcap.agent.jdk.JdkAccess;
 import org.fdcap.core.FsHandle;
@@ -189,28 +187,19 @@ class ManagedFilesSuspensionTest {
         List<RandomAccessFile> rafs = new ArrayList<>();
         List<ByteArrayBuilder> read = new ArrayList<>();
         // The test's own files, counted in /proc/self/fd after every open and read: the JVM's
-        // other threads may open descriptors of their own meanwhile (class files, say).
-        SortedMap<Integer, String> most = new TreeMap<>();
-        String mostWhen = "never";
+        // other threads may open descriptors of their own meanwhile.
+        Peak most = new Peak(Map.of(), "never");
         try {
             for (int i = 0; i < 10; i++) {
                 rafs.add(agent.raf(Files.write(dir.resolve("f" + i), pattern(800, i)), "r"));
                 read.add(new ByteArrayBuilder());
-                SortedMap<Integer, String> now = InProcessAgent.descriptorsUnder(dir);
-                if (now.size() > most.size()) {
-                    most = now;
-                    mostWhen = "after opening f" + i;
-                }
+                most = most.orNow(dir, "after opening f" + i);
             }
             for (int round = 0; round < 8; round++) {
                 for (int i = 0; i < rafs.size(); i++) {
                     RandomAccessFile raf = rafs.get(i);
                     read.get(i).add(agent.use(raf, () -> readFully(raf, 100)));
-                    SortedMap<Integer, String> now = InProcessAgent.descriptorsUnder(dir);
-                        if (now.size() > most.size()) {
-                        most = now;
-                        mostWhen = "after reading f" + i + " in round " + round;
-                    }
+                    most = most.orNow(dir, "after reading f" + i + " in round " + round);
                 }
             }
         } finally {
@@ -218,14 +207,23 @@ class ManagedFilesSuspensionTest {
                 agent.close(raf);
             }
         }
-        assertTrue(most.size() <= capacity, "at most " + capacity + " open, saw " + most.size() + " " + mostWhen
-                + ": " + most);
-        assertEquals(capacity, most.size(), "ten files read in turn fill the capacity: " + most);
+        assertTrue(most.open.size() <= capacity, "at most " + capacity + " open, saw " + most.open.size() + " "
+                + most.when + ": " + most.open);
+        assertEquals(capacity, most.open.size(), "ten files read in turn fill the capacity: " + most.open);
         for (int i = 0; i < 10; i++) {
             assertArrayEquals(pattern(800, i), read.get(i).bytes(), "file " + i);
         }
         assertEquals(Map.of(), InProcessAgent.descriptorsUnder(dir), "every file closed");
         assertEquals(base, openDescriptors());
+    }
+
+    /** The most descriptors seen open on a test's files, and when. */
+    private record Peak(Map<Integer, String> open, String when) {
+        /** This, or what is open under {@code dir} now if that is more. */
+        Peak orNow(Path dir, String now) {
+            Map<Integer, String> seen = InProcessAgent.descriptorsUnder(dir);
+            return seen.size() > open.size() ? new Peak(seen, now) : this;
+        }
     }
 
     @Test
