@@ -45,7 +45,13 @@ public final class Statx {
     private static final Invoker INVOKER;
     private static final MemoryIO MEMORY;
     private static final boolean AVAILABLE;
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() -> new Scratch(PATH_ROOM));
+    /** A class, not a lambda: a lambda is a class spun at the first statx, on the start's path. */
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<Scratch>() {
+        @Override
+        protected Scratch initialValue() {
+            return new Scratch(PATH_ROOM);
+        }
+    };
 
     static {
         long function = 0;
