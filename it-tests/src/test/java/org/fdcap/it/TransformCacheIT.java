@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.fdcap.examples.ManyFilesDemo;
+import org.fdcap.it.scenarios.NativeLibraries;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -62,6 +63,48 @@ class TransformCacheIT {
     }
 
     @Test
+    void onJdk17to21JffisStubIsLoadedFromTheCacheNotExtractedAnew() throws Exception {
+        Path dir = fresh("jffi-stub");
+        ChildJvm.Result first = ChildJvm.of(NativeLibraries.class).withAgent()
+                .jvmArg("-Dfdcap.cache.dir=" + dir).jvmArg("-Dfdcap.log.level=debug").run();
+        ChildJvm.Result second = ChildJvm.of(NativeLibraries.class).withAgent()
+                .jvmArg("-Dfdcap.cache.dir=" + dir).jvmArg("-Dfdcap.log.level=debug").run();
+        ChildJvm.Result off = ChildJvm.of(NativeLibraries.class).withAgent().jvmArg("-Dfdcap.cache=false").run();
+
+        for (ChildJvm.Result r : List.of(first, second, off)) {
+            assertEquals(0, r.exit, r::toString);
+            assertTrue(r.err.contains("fdcap") && !r.err.contains("WARN") && !r.err.contains("ERROR"), r::toString);
+            assertTrue(r.out.contains("property null"), "the setting leaked to the program: " + r);
+        }
+        if (Runtime.version().feature() >= 22) {
+            // the JDK gives the birth time: no jffi at all
+            assertTrue(second.out.contains("jffi none"), second::toString);
+            assertTrue(off.out.contains("jffi none"), off::toString);
+            try (Stream<Path> s = Files.list(dir)) {
+                assertEquals(List.of(), s.filter(p -> p.getFileName().toString().startsWith("jffi"))
+                        .collect(Collectors.toList()));
+            }
+            return;
+        }
+        Path stub;
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> dirs = s.filter(p -> p.getFileName().toString().startsWith("jffi-")).collect(Collectors.toList());
+            assertEquals(1, dirs.size(), dirs::toString);
+            stub = onlyFile(dirs.get(0));
+        }
+        assertTrue(first.err.contains("kept jffi's stub in " + stub), first::toString);
+        assertFalse(second.err.contains("kept jffi's stub"), "written again: " + second);
+        for (ChildJvm.Result r : List.of(first, second)) {
+            assertTrue(r.out.lines().anyMatch(l -> l.equals("jffi " + stub)), "not loaded from the cache: " + r);
+            assertTrue(r.out.contains("random 0"), "SecureRandom's descriptors are open: " + r);
+        }
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stub.getParent())));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stub)));
+        // without the cache, jffi extracts its own temporary copy, as it always did
+        assertTrue(off.out.contains("jffi /") && !off.out.contains("jffi " + dir), off::toString);
+    }
+
+    @Test
     void withTheCacheOffNothingIsStored() throws Exception {
         Path dir = fresh("off");
         ChildJvm.Result r = run(dir, "-Dfdcap.cache=false", "-Dfdcap.log.level=debug");
@@ -75,7 +118,7 @@ class TransformCacheIT {
     void aDamagedCacheFileIsRefusedInOneLineThenReplaced() throws Exception {
         Path dir = fresh("damaged");
         ChildJvm.Result plain = run(dir);
-        Path file = only(dir);
+        Path file = onlyCacheFile(dir);
         byte[] b = Files.readAllBytes(file);
         b[b.length / 2] ^= 1;
         Files.write(file, b);
@@ -96,7 +139,7 @@ class TransformCacheIT {
     void aCacheFileForOtherClassBytesIsNotUsed() throws Exception {
         Path dir = fresh("other-bytes");
         run(dir);
-        Path file = only(dir);
+        Path file = onlyCacheFile(dir);
         // A well-formed file of this key whose recorded fingerprints are not this JVM's: as if the
         // JDK's classes had changed under the same version.
         byte[] b = Files.readAllBytes(file);
@@ -200,7 +243,16 @@ class TransformCacheIT {
         return r.errWithoutStats().lines().filter(l -> l.contains("cache")).collect(Collectors.toList());
     }
 
-    private static Path only(Path dir) throws Exception {
+    /** The one file of instrumented JDK types in {@code dir} (beside it on JDK 17-21: jffi's stub). */
+    private static Path onlyCacheFile(Path dir) throws Exception {
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> files = s.filter(p -> p.getFileName().toString().endsWith(".bin")).collect(Collectors.toList());
+            assertEquals(1, files.size(), files::toString);
+            return files.get(0);
+        }
+    }
+
+    private static Path onlyFile(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> files = s.collect(Collectors.toList());
             assertEquals(1, files.size(), files::toString);

@@ -80,15 +80,40 @@ public final class TransformCache {
     }
 
     /**
-     * The cache for this JVM and agent jar, or null when it is off or its directory is refused
-     * (logged once) or unusable (debug).
+     * The cache for this JVM and agent jar, or null when its directory is refused (logged once)
+     * or unusable (debug).
      *
      * @param dir the directory ({@code fdcap.cache.dir}), or null for the default
      */
     public static TransformCache open(Path dir, File agentJar) {
+        Path d = directory(dir);
+        return d == null ? null : in(d, agentJar);
+    }
+
+    /**
+     * The cache for this JVM and agent jar in {@code dir}, a directory {@link #directory} returned;
+     * null (a debug line) when the agent jar cannot be read.
+     */
+    public static TransformCache in(Path dir, File agentJar) {
+        try {
+            return new TransformCache(dir, key(agentJar));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("no cache of the instrumented JDK types in {}: {}", dir, e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * The cache directory, created if absent (mode 700), as an absolute path; null when it is
+     * refused (one warning: not this user's, open to others, a symbolic link) or unusable (a debug
+     * line: no home, cannot be created). Also where jffi's stub is kept ({@link JffiStub}).
+     *
+     * @param dir the directory ({@code fdcap.cache.dir}), or null for the default
+     */
+    public static Path directory(Path dir) {
         Path d = dir != null ? dir : defaultDirectory();
         if (d == null) {
-            LOG.debug("no cache of the instrumented JDK types: no cache directory (user.home unset)");
+            LOG.debug("no cache directory (user.home unset)");
             return null;
         }
         d = d.toAbsolutePath();
@@ -111,9 +136,9 @@ public final class TransformCache {
                         d, unsafe);
                 return null;
             }
-            return new TransformCache(d, key(agentJar));
+            return d;
         } catch (IOException | RuntimeException e) {
-            LOG.debug("no cache of the instrumented JDK types in {}: {}", d, e.toString());
+            LOG.debug("no cache directory {}: {}", d, e.toString());
             return null;
         }
     }

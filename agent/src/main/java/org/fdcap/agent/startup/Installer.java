@@ -20,6 +20,7 @@ import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.dynamic.DynamicType;
 import net.bytebuddy.utility.JavaModule;
 import org.fdcap.agent.bootstrap.FdBridge;
+import org.fdcap.agent.cache.JffiStub;
 import org.fdcap.agent.cache.TransformCache;
 import org.fdcap.agent.config.AgentConfig;
 import org.fdcap.agent.config.ConfigException;
@@ -90,7 +91,7 @@ public final class Installer {
         try {
             LogSettings.settings(config.logLevel(), config.logFile());
             natives.logChoice();
-            new Start(config, inst, agentJar, attached, natives.calls).run(version);
+            new Start(config, inst, agentJar, attached, natives).run(version);
         } finally {
             natives.restoreProperties();
         }
@@ -130,8 +131,12 @@ public final class Installer {
         final SystemCalls calls;
         /** Why the JDK's natives are not used, or null. */
         final Throwable noJdkCalls;
+        /** Whether jffi is set up during the start (for statx: JDK 17-21, or with jnr-posix). */
+        private boolean jffiAtStart;
         private final String unsafe = System.getProperty("jffi.unsafe.disabled");
         private final String jnrAsm = System.getProperty("jnr.ffi.asm.enabled");
+        private final String jffiBootPath = System.getProperty(JffiStub.PROPERTY);
+        private boolean jffiBootPathSet;
 
         private Natives(SystemCalls calls, Throwable noJdkCalls) {
             this.calls = calls;
@@ -148,8 +153,8 @@ public final class Installer {
             NativeCalls.use(n.calls);
             // Before JDK 22 the JDK gives no birth time: statx through jffi (core's Statx; not jnr-ffi,
             // nor jnr-posix), set up by the warm-up on the helper thread.
-            boolean jffiAtStart = n.noJdkCalls != null || !JdkCalls.birthFromJdk();
-            if (jffiAtStart) {
+            n.jffiAtStart = n.noJdkCalls != null || !JdkCalls.birthFromJdk();
+            if (n.jffiAtStart) {
                 try {
                     NativeAccess.grantToJffi(agentJar, Installer.class.getClassLoader());
                 } catch (Throwable t) {
@@ -177,9 +182,30 @@ public final class Installer {
             }
         }
 
+        /**
+         * When jffi is set up during the start: its stub loaded from the cache directory rather
+         * than extracted anew ({@link JffiStub}).
+         *
+         * @param cacheDir the cache directory, or null when there is none
+         */
+        void keepJffiStub(Path cacheDir) {
+            if (!jffiAtStart || cacheDir == null) {
+                return;
+            }
+            Path dir = JffiStub.prepare(cacheDir, Installer.class.getClassLoader());
+            if (dir != null) {
+                jffiBootPathSet = true;
+                System.setProperty(JffiStub.PROPERTY, dir.toString());
+                LoggerFactory.getLogger(Installer.class).debug("jffi's stub from {}", dir);
+            }
+        }
+
         void restoreProperties() {
             restore("jffi.unsafe.disabled", unsafe);
             restore("jnr.ffi.asm.enabled", jnrAsm);
+            if (jffiBootPathSet) {
+                restore(JffiStub.PROPERTY, jffiBootPath);
+            }
         }
     }
 
@@ -194,6 +220,7 @@ public final class Installer {
         private final Instrumentation inst;
         private final File agentJar;
         private final boolean attached;
+        private final Natives natives;
         private final SystemCalls calls;
         private final Logger log = LoggerFactory.getLogger(Installer.class);
         private final TransformListener listener;
@@ -203,20 +230,23 @@ public final class Installer {
         private TransformCache cache;
         private Map<String, JdkTypes.Cached> cached;
 
-        Start(AgentConfig config, Instrumentation inst, File agentJar, boolean attached, SystemCalls calls) {
+        Start(AgentConfig config, Instrumentation inst, File agentJar, boolean attached, Natives natives) {
             this.config = config;
             this.inst = inst;
             this.agentJar = agentJar;
             this.attached = attached;
-            this.calls = calls;
+            this.natives = natives;
+            this.calls = natives.calls;
             this.listener = new TransformListener(config.debugTransform());
         }
 
         void run(String version) {
             try {
                 long t0 = System.nanoTime();
+                Path cacheDir = config.cache() ? TransformCache.directory(config.cacheDir()) : null;
+                natives.keepJffiStub(cacheDir);
                 FutureTask<Integer> prepare = prepareTrackerMeanwhile();
-                instrumentJdkTypes();
+                instrumentJdkTypes(cacheDir);
                 long t1 = System.nanoTime();
                 int capacity = result(prepare);
                 long t2 = System.nanoTime();
@@ -275,8 +305,8 @@ public final class Installer {
                 public Integer call() throws Exception {
                     warmUp(calls);
                     // Counted after the warm-up: what it leaves open for good counts against the cap
-                    // (on JDK 17, SecureRandom's /dev/random and /dev/urandom, from the temporary file
-                    // jffi extracts its library to when statx is set up).
+                    // (on JDK 17 without the cache directory, SecureRandom's /dev/random and
+                    // /dev/urandom, from the temporary file jffi extracts its stub to).
                     return capacity(config);
                 }
             });
@@ -290,8 +320,8 @@ public final class Installer {
          * The instrumented JDK types from an earlier start when they match this JVM's, else woven
          * by Byte Buddy now (and stored for the next start).
          */
-        private void instrumentJdkTypes() throws Exception {
-            cache = config.cache() ? TransformCache.open(config.cacheDir(), agentJar) : null;
+        private void instrumentJdkTypes(Path cacheDir) throws Exception {
+            cache = cacheDir == null ? null : TransformCache.in(cacheDir, agentJar);
             cached = cache == null ? null : cache.read();
             jdkTypes = JdkTypes.install(inst, cached, new java.util.function.Supplier<java.lang.instrument.ClassFileTransformer>() {
                 @Override
