@@ -247,6 +247,9 @@ public final class Installer {
                 natives.keepJffiStub(cacheDir);
                 FutureTask<Integer> prepare = prepareTrackerMeanwhile();
                 instrumentJdkTypes(cacheDir);
+                // Flight Recorder's classes (about 8 ms) here, while the helper is still busy: the
+                // events stay off until they are registered, so the warm-up does not need them.
+                Events.load();
                 long t1 = System.nanoTime();
                 int capacity = result(prepare);
                 long t2 = System.nanoTime();
@@ -459,7 +462,6 @@ public final class Installer {
         FdTracker scratch = FdTracker.builder().capacity(2).systemCalls(calls).build();
         ManagedFiles files = new ManagedFiles(scratch, new AgentConfig.PathFilter(java.util.List.of(),
                 java.util.List.of()), "", null, null, false, false);
-        Events.load();
         try (RandomAccessFile ra = new RandomAccessFile(a.toFile(), "rw");
                 FileChannel cb = FileChannel.open(b, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             FileDescriptor fa = ra.getFD();
