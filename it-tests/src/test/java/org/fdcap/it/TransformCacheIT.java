@@ -89,7 +89,7 @@ class TransformCacheIT {
         Path stub;
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> dirs = s.filter(p -> p.getFileName().toString().startsWith("jffi-")).collect(Collectors.toList());
-            assertEquals(1, dirs.size(), dirs::toString);
+            assertEquals(1, dirs.size(), () -> "jffi's stub directories in " + dir + ": " + dirs + "; " + first);
             stub = onlyFile(dirs.get(0));
         }
         assertTrue(first.err.contains("kept jffi's stub in " + stub), first::toString);
