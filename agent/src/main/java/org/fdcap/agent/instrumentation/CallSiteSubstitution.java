@@ -147,7 +147,7 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
             rewritten = c.bytes().clone();
         } else {
             try {
-                rewritten = rewriter().rewrite(bytes);
+                rewritten = rewriter().rewrite(bytes, loader == null ? null : new LoadedOwners(loader));
             } catch (RuntimeException e) {
                 rewritten = NativeCallRewriter.GENERAL; // e.g. a class file version this ASM does not read
             }
@@ -185,6 +185,58 @@ public final class CallSiteSubstitution implements ClassFileTransformer {
     /** Whether a JDK class was rewritten in this start other than from the cache (the cache is stale). */
     public boolean rewrittenAnew() {
         return rewrittenAnew;
+    }
+
+    /**
+     * Which owners of a call are known, without loading anything, never to reach RandomAccessFile's
+     * natives: the classes {@code loader} has already loaded or been handed by a parent (so the
+     * class being rewritten, which that loader defines, resolves the owner to exactly that class),
+     * when they are neither a RandomAccessFile nor an interface. Anything not yet loaded, or any
+     * failure, answers false: the call is then linked at its first run, as before. Lucene's calls of
+     * its own {@code IndexInput.getFilePointer()} are mostly of this kind.
+     */
+    static final class LoadedOwners implements java.util.function.Predicate<String> {
+        private final ClassLoader loader;
+
+        LoadedOwners(ClassLoader loader) {
+            this.loader = loader;
+        }
+
+        @Override
+        public boolean test(String owner) {
+            Class<?> c = FindLoadedClass.find(loader, owner.replace('/', '.'));
+            return c != null && !c.isInterface() && !RandomAccessFile.class.isAssignableFrom(c);
+        }
+    }
+
+    /** {@code ClassLoader.findLoadedClass} (protected): a look-up in the JVM's table, never a load. */
+    static final class FindLoadedClass {
+        /** Null when java.lang is not open to the agent (then nothing is known). */
+        private static final java.lang.reflect.Method METHOD = method();
+
+        private FindLoadedClass() {
+        }
+
+        private static java.lang.reflect.Method method() {
+            try {
+                java.lang.reflect.Method m = ClassLoader.class.getDeclaredMethod("findLoadedClass", String.class);
+                m.setAccessible(true);
+                return m;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        static Class<?> find(ClassLoader loader, String binaryName) {
+            if (METHOD == null) {
+                return null;
+            }
+            try {
+                return (Class<?>) METHOD.invoke(loader, binaryName);
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                return null;
+            }
+        }
     }
 
     private NativeCallRewriter rewriter() {

@@ -31,7 +31,9 @@ import net.bytebuddy.jar.asm.Type;
  * {@code invokedynamic}: for them it answers {@link #GENERAL}.
  *
  * <p>No type is resolved here, which is what makes it cheap (Byte Buddy's {@code MemberSubstitution}
- * describes the owner of every call in the class).
+ * describes the owner of every call in the class). What is already known can be used: a call whose
+ * owner the caller says is a loaded class outside RandomAccessFile's hierarchy
+ * ({@link CallSiteSubstitution.LoadedOwners}) is left as it is.
  */
 final class NativeCallRewriter {
     /** The answer for a class the fast path cannot decide on. */
@@ -65,9 +67,21 @@ final class NativeCallRewriter {
 
     /** The rewritten class file; null when no call had to change; {@link #GENERAL} (see above). */
     byte[] rewrite(byte[] classFile) {
+        return rewrite(classFile, null);
+    }
+
+    /**
+     * The same, where the calls on the program's classes that {@code neverRaf} already knows
+     * cannot reach RandomAccessFile's natives are left as they are.
+     *
+     * @param neverRaf given a call's owner (internal name), true only when that class is already
+     *     loaded, as the class being rewritten will resolve it, and is neither RandomAccessFile, a
+     *     subclass of it, nor an interface; null when nothing is known
+     */
+    byte[] rewrite(byte[] classFile, java.util.function.Predicate<String> neverRaf) {
         ClassReader reader = new ClassReader(classFile);
         ClassWriter writer = new ClassWriter(reader, 0);
-        Pass pass = new Pass(writer);
+        Pass pass = new Pass(writer, neverRaf);
         reader.accept(pass, 0);
         if (pass.undecided) {
             return GENERAL;
@@ -105,9 +119,12 @@ final class NativeCallRewriter {
         boolean isInterface;
         /** Static methods to add (see {@link #handleOnProgramType}): name, descriptor, kind, owner. */
         final java.util.List<String[]> added = new java.util.ArrayList<>();
+        /** See {@link NativeCallRewriter#rewrite(byte[], java.util.function.Predicate)}; or null. */
+        final java.util.function.Predicate<String> neverRaf;
 
-        Pass(ClassVisitor next) {
+        Pass(ClassVisitor next, java.util.function.Predicate<String> neverRaf) {
             super(Opcodes.ASM9, next);
+            this.neverRaf = neverRaf;
         }
 
         @Override
@@ -187,6 +204,14 @@ final class NativeCallRewriter {
                         if (owner.equals(RAF) && opcode == Opcodes.INVOKESPECIAL && RAF.equals(superName)) {
                             replaced++;
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name + "Super", replacement, false);
+                            return;
+                        }
+                        if ((opcode == Opcodes.INVOKEVIRTUAL || opcode == Opcodes.INVOKESPECIAL) && neverRaf != null
+                                && !owner.equals(RAF) && !jdkOwner(owner) && neverRaf.test(owner)) {
+                            // A loaded class outside RandomAccessFile's hierarchy: the call, virtual
+                            // or super, resolves within that class's own hierarchy, never to the
+                            // native (no invokedynamic to link, nothing more for the JIT)
+                            super.visitMethodInsn(opcode, owner, name, desc, itf);
                             return;
                         }
                         if (opcode != Opcodes.INVOKESTATIC && (owner.equals(RAF) || !jdkOwner(owner))) {

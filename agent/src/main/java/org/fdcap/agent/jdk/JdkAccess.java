@@ -38,7 +38,9 @@ public final class JdkAccess {
     /**
      * Opens what the agent needs: java.base reads the bridge's module (advice inlined into JDK
      * classes calls it) and exports/opens the internals to the agent's module; java.io is also
-     * opened to the bridge, which calls RandomAccessFile's own methods for a subclass's super calls.
+     * opened to the bridge, which calls RandomAccessFile's own methods for a subclass's super calls;
+     * java.lang to the agent's module, for {@code ClassLoader.findLoadedClass} (the call-site
+     * rewriting asks whether a call's owner is already loaded).
      */
     public static void open(Instrumentation inst, Module agentModule, Module bridgeModule) throws ReflectiveOperationException {
         Module javaBase = Object.class.getModule();
@@ -46,7 +48,7 @@ public final class JdkAccess {
                 Set.of(bridgeModule, agentModule),
                 Map.of("jdk.internal.access", Set.of(agentModule)),
                 Map.of("java.io", Set.of(agentModule, bridgeModule), "sun.nio.ch", Set.of(agentModule),
-                        "sun.nio.fs", Set.of(agentModule)),
+                        "sun.nio.fs", Set.of(agentModule), "java.lang", Set.of(agentModule)),
                 Set.of(), Map.of());
         try {
             fds = JdkBridge.calls();

@@ -136,6 +136,32 @@ class NativeCallRewriterTest {
     }
 
     @Test
+    void aCallOnAClassAlreadyKnownOutsideRandomAccessFilesHierarchyIsLeftAsItIs() {
+        byte[] virtual = classCalling(Opcodes.INVOKEVIRTUAL, "com/example/IndexInput", "getFilePointer", "()J",
+                "com/example/IndexInput", "J", Opcodes.LRETURN);
+        byte[] special = classCalling(Opcodes.INVOKESPECIAL, "com/example/IndexInput", "getFilePointer", "()J",
+                "com/example/IndexInput", "J", Opcodes.LRETURN);
+        byte[] old = classCalling(Opcodes.V1_6, Opcodes.INVOKEVIRTUAL, "com/example/IndexInput", "getFilePointer",
+                "()J", "com/example/IndexInput", "J", Opcodes.LRETURN);
+        byte[] viaInterface = classCalling(Opcodes.INVOKEINTERFACE, "com/example/Positioned", "getFilePointer", "()J",
+                "com/example/Positioned", "J", Opcodes.LRETURN);
+        byte[] onRaf = classCalling(Opcodes.INVOKEVIRTUAL, "java/io/RandomAccessFile", "getFilePointer", "()J",
+                "java/io/RandomAccessFile", "J", Opcodes.LRETURN);
+        java.util.function.Predicate<String> known = "com/example/IndexInput"::equals;
+        java.util.function.Predicate<String> everything = owner -> true;
+
+        assertNull(JDK25.rewrite(virtual, known), "nothing to change");
+        assertNull(JDK25.rewrite(special, known), "nothing to change");
+        assertNull(JDK25.rewrite(old, known), "decided: no need of the general path");
+        assertEquals(List.of("getFilePointer (Lcom/example/IndexInput;)J nativeCall [0, Lcom/example/IndexInput;]"),
+                indys(JDK25.rewrite(virtual, "com/example/Other"::equals)), "an owner not known is linked as before");
+        assertEquals(List.of("getFilePointer (Lcom/example/Positioned;)J nativeCall [1, Lcom/example/Positioned;]"),
+                indys(JDK25.rewrite(viaInterface, everything)), "a call through an interface is never decided here");
+        assertEquals(List.of(Opcodes.INVOKESTATIC + " org/fdcap/agent/bootstrap/FdBridge.getFilePointer"
+                + " (Ljava/io/RandomAccessFile;)J"), calls(JDK25.rewrite(onRaf, everything)));
+    }
+
+    @Test
     void aClassFileOlderThanJava7CannotHoldAnInvokedynamicAndGoesToTheGeneralPath() {
         byte[] old = classCalling(Opcodes.V1_6, Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
                 "com/example/MyFile", "J", Opcodes.LRETURN);
