@@ -32,8 +32,9 @@ import net.bytebuddy.jar.asm.Type;
  *
  * <p>No type is resolved here, which is what makes it cheap (Byte Buddy's {@code MemberSubstitution}
  * describes the owner of every call in the class). What is already known can be used: a call whose
- * owner the caller says is a loaded class outside RandomAccessFile's hierarchy
- * ({@link CallSiteSubstitution.LoadedOwners}) is left as it is.
+ * owner is outside RandomAccessFile's hierarchy is left as it is, when the owner is this very class
+ * (not an interface) and its superclass is known to be, or another class the caller says is loaded
+ * and outside it ({@link CallSiteSubstitution.LoadedOwners}).
  */
 final class NativeCallRewriter {
     /** The answer for a class the fast path cannot decide on. */
@@ -169,6 +170,22 @@ final class NativeCallRewriter {
             return new Handle(Opcodes.H_INVOKESTATIC, className, name, desc, isInterface);
         }
 
+        /**
+         * Whether {@code owner}, a program's class, is known to be outside RandomAccessFile's
+         * hierarchy: this very class when it is not an interface and its superclass is (a
+         * {@code java.*} class other than RandomAccessFile, or a loaded class {@link #neverRaf}
+         * vouches for); any other class when {@link #neverRaf} vouches for it.
+         */
+        boolean knownNeverRaf(String owner) {
+            if (owner.equals(className)) {
+                // java.*: only the JDK defines those packages, and none of its classes extends
+                // RandomAccessFile (com.sun.* is not enough: libraries use it too)
+                return !isInterface && superName != null && (superName.startsWith("java/") ? !superName.equals(RAF)
+                        : neverRaf != null && neverRaf.test(superName));
+            }
+            return neverRaf != null && neverRaf.test(owner);
+        }
+
         @Override
         public void visitEnd() {
             for (String[] m : added) {
@@ -206,8 +223,8 @@ final class NativeCallRewriter {
                             super.visitMethodInsn(Opcodes.INVOKESTATIC, BRIDGE, name + "Super", replacement, false);
                             return;
                         }
-                        if ((opcode == Opcodes.INVOKEVIRTUAL || opcode == Opcodes.INVOKESPECIAL) && neverRaf != null
-                                && !owner.equals(RAF) && !jdkOwner(owner) && neverRaf.test(owner)) {
+                        if ((opcode == Opcodes.INVOKEVIRTUAL || opcode == Opcodes.INVOKESPECIAL)
+                                && !owner.equals(RAF) && !jdkOwner(owner) && knownNeverRaf(owner)) {
                             // A loaded class outside RandomAccessFile's hierarchy: the call, virtual
                             // or super, resolves within that class's own hierarchy, never to the
                             // native (no invokedynamic to link, nothing more for the JIT)

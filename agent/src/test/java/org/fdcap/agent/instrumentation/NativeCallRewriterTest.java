@@ -161,6 +161,37 @@ class NativeCallRewriterTest {
                 + " (Ljava/io/RandomAccessFile;)J"), calls(JDK25.rewrite(onRaf, everything)));
     }
 
+    /** A class {@code t.Own} extending {@code superName} whose method {@code m()} calls its own getFilePointer(). */
+    private static byte[] selfCalling(String superName, boolean isInterface) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS | ClassWriter.COMPUTE_FRAMES);
+        cw.visit(Opcodes.V17, Opcodes.ACC_PUBLIC | (isInterface ? Opcodes.ACC_INTERFACE | Opcodes.ACC_ABSTRACT : 0),
+                "t/Own", null, superName, null);
+        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC, "m", "()J", null, new String[] {"java/io/IOException"});
+        mv.visitCode();
+        mv.visitVarInsn(Opcodes.ALOAD, 0);
+        mv.visitMethodInsn(isInterface ? Opcodes.INVOKEINTERFACE : Opcodes.INVOKEVIRTUAL, "t/Own", "getFilePointer",
+                "()J", isInterface);
+        mv.visitInsn(Opcodes.LRETURN);
+        mv.visitMaxs(0, 0);
+        mv.visitEnd();
+        cw.visitEnd();
+        return cw.toByteArray();
+    }
+
+    @Test
+    void aClassCallingItsOwnMethodIsLeftAsItIsWhenItsSuperclassIsKnownNotToBeARandomAccessFile() {
+        assertNull(JDK25.rewrite(selfCalling("java/lang/Object", false)));
+        assertNull(JDK25.rewrite(selfCalling("java/io/InputStream", false)));
+        assertNull(JDK25.rewrite(selfCalling("com/example/Base", false), "com/example/Base"::equals));
+
+        assertEquals(List.of("getFilePointer (Lt/Own;)J nativeCall [0, Lt/Own;]"),
+                indys(JDK25.rewrite(selfCalling("java/io/RandomAccessFile", false))), "a RandomAccessFile itself");
+        assertEquals(List.of("getFilePointer (Lt/Own;)J nativeCall [0, Lt/Own;]"),
+                indys(JDK25.rewrite(selfCalling("com/example/Base", false))), "a superclass not known");
+        assertEquals(List.of("getFilePointer (Lt/Own;)J nativeCall [1, Lt/Own;]"),
+                indys(JDK25.rewrite(selfCalling("java/lang/Object", true))), "an interface");
+    }
+
     @Test
     void aClassFileOlderThanJava7CannotHoldAnInvokedynamicAndGoesToTheGeneralPath() {
         byte[] old = classCalling(Opcodes.V1_6, Opcodes.INVOKEVIRTUAL, "com/example/MyFile", "getFilePointer", "()J",
