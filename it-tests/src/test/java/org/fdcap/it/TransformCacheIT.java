@@ -105,6 +105,38 @@ class TransformCacheIT {
     }
 
     @Test
+    void firstStartsAtTheSameTimeAllWorkAndLeaveOneCopyOfEachFile() throws Exception {
+        Path dir = fresh("together");
+        List<ChildJvm.Running> children = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            children.add(ChildJvm.of(NativeLibraries.class).withAgent().jvmArg("-Dfdcap.cache.dir=" + dir).start());
+        }
+        List<ChildJvm.Result> results = new java.util.ArrayList<>();
+        for (ChildJvm.Running c : children) {
+            results.add(c.finish());
+        }
+
+        for (ChildJvm.Result r : results) {
+            assertEquals(0, r.exit, r::toString);
+            assertFalse(r.err.contains("WARN") || r.err.contains("ERROR"), r::toString);
+        }
+        List<String> left;
+        try (Stream<Path> s = Files.walk(dir)) {
+            left = s.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted()
+                    .collect(Collectors.toList());
+        }
+        assertEquals(1, left.stream().filter(n -> n.endsWith(".bin")).count(), left::toString);
+        assertEquals(Runtime.version().feature() >= 22 ? 0 : 1, left.stream().filter(n -> n.startsWith("jffi-")).count(),
+                left::toString);
+        assertTrue(left.stream().allMatch(n -> n.endsWith(".bin") || n.startsWith("jffi-")), "left behind: " + left);
+        // a later start finds what they left
+        ChildJvm.Result after = ChildJvm.of(NativeLibraries.class).withAgent().jvmArg("-Dfdcap.cache.dir=" + dir)
+                .jvmArg("-Dfdcap.log.level=debug").run();
+        assertTrue(after.err.contains(FROM_CACHE), after::toString);
+        assertFalse(after.err.contains("kept jffi's stub"), "written again: " + after);
+    }
+
+    @Test
     void withTheCacheOffNothingIsStored() throws Exception {
         Path dir = fresh("off");
         ChildJvm.Result r = run(dir, "-Dfdcap.cache=false", "-Dfdcap.log.level=debug");
