@@ -5,18 +5,13 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.zip.CRC32;
-import org.fdcap.core.PrivateDirectory;
-import org.fdcap.core.ScratchFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,17 +115,8 @@ public final class JffiStub {
         crc.update(stub, 0, stub.length);
         Path dir = cacheDir.resolve("jffi-" + Long.toHexString(crc.getValue()));
         Path lib = dir.resolve(fileName);
-        Path tmp = null;
         try {
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                try {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rwx------")));
-                } catch (FileAlreadyExistsException raced) {
-                    // another JVM made it; checked below like any existing one
-                }
-            }
-            String unsafe = PrivateDirectory.problem(dir, 022);
+            String unsafe = CacheFiles.createPrivate(dir);
             if (unsafe != null) {
                 LOG.warn("not keeping jffi's stub in {}: it {}", dir, unsafe);
                 return null;
@@ -138,23 +124,12 @@ public final class JffiStub {
             if (holds(lib, stub)) {
                 return dir;
             }
-            tmp = ScratchFile.create(dir, ".tmp-", ".part"); // mode 600
-            Files.write(tmp, stub);
-            Files.move(tmp, lib, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
+            CacheFiles.replace(dir, lib, stub);
             LOG.debug("kept jffi's stub in {}", lib);
             return dir;
         } catch (IOException | RuntimeException e) {
             LOG.debug("jffi's stub is not kept in {}: {}", dir, e.toString());
             return null;
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }
         }
     }
 

@@ -10,17 +10,14 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -31,7 +28,6 @@ import java.util.zip.CRC32;
 import java.util.zip.CRC32C;
 import org.fdcap.agent.instrumentation.JdkTypes;
 import org.fdcap.core.PrivateDirectory;
-import org.fdcap.core.ScratchFile;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,19 +114,11 @@ public final class TransformCache {
         }
         d = d.toAbsolutePath();
         try {
-            if (!Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
-                Path parent = d.getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                try {
-                    Files.createDirectory(d, PosixFilePermissions.asFileAttribute(
-                            PosixFilePermissions.fromString("rwx------")));
-                } catch (FileAlreadyExistsException raced) {
-                    // another JVM made it; checked below like any existing one
-                }
+            Path parent = d.getParent();
+            if (parent != null && !Files.exists(d, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(parent);
             }
-            String unsafe = unsafe(d);
+            String unsafe = CacheFiles.createPrivate(d);
             if (unsafe != null) {
                 LOG.warn("not using the cache directory {} (fdcap.cache.dir): it {}; starting without the cache",
                         d, unsafe);
@@ -299,27 +287,14 @@ public final class TransformCache {
      * failure is a debug line.
      */
     public void write(Map<String, JdkTypes.Cached> types) {
-        Path tmp = null;
         try {
-            byte[] content = format(types, key);
-            tmp = ScratchFile.create(dir, ".tmp-", ".part"); // mode 600
-            Files.write(tmp, content);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            tmp = null;
+            CacheFiles.replace(dir, file, format(types, key));
             LOG.debug("stored the instrumented JDK types in {}", file);
             prune();
         } catch (AccessDeniedException e) {
             LOG.debug("cannot store the instrumented JDK types in {}: not writable", dir);
         } catch (IOException | RuntimeException e) {
             LOG.debug("cannot store the instrumented JDK types in {}: {}", dir, e.toString());
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }
         }
     }
 
