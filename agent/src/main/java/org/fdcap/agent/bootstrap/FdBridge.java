@@ -69,7 +69,11 @@ public final class FdBridge {
 
         void rafOpened(RandomAccessFile raf, FileDescriptor fd, String name, int mode, Object slot);
 
-        void channelOpened(Object channel, String path, Object slot);
+        /**
+         * A FileChannel was opened on {@code path} with {@code options} (the {@code Set} of open
+         * options the JDK opened it with, or null when they are not known).
+         */
+        void channelOpened(Object channel, String path, Object options, Object slot);
 
         /** A FileInputStream ({@code output} false) or FileOutputStream was opened on {@code name}. */
         void streamOpened(FileDescriptor fd, String name, boolean output, boolean append, Object slot);
@@ -194,8 +198,11 @@ public final class FdBridge {
         }
     }
 
-    /** Exit of {@code UnixChannelFactory.newFileChannel}: a channel was opened, or the open failed. */
-    public static void channelOpened(Object channel, Object path, Object slot, Throwable thrown) {
+    /**
+     * Exit of {@code UnixChannelFactory.newFileChannel}: a channel was opened, or the open failed.
+     * {@code options} is the {@code Set} of open options it was given, or null.
+     */
+    public static void channelOpened(Object channel, Object path, Object options, Object slot, Throwable thrown) {
         if (slot == null) {
             return;
         }
@@ -206,7 +213,7 @@ public final class FdBridge {
         if (thrown != null || channel == null) {
             h.notOpened(slot);
         } else {
-            h.channelOpened(channel, String.valueOf(path), slot);
+            h.channelOpened(channel, String.valueOf(path), options, slot);
         }
     }
 

@@ -21,6 +21,7 @@ import java.io.RandomAccessFile;
 import java.lang.instrument.ClassFileTransformer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
@@ -177,8 +178,9 @@ public final class Instrumentations {
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class)
                                 .on(named("open").and(isStatic()).and(returns(FileDescriptor.class))))
-                        .visit(Advice.to(ChannelFactoryAdvice.class)
-                                .on(named("newFileChannel").and(isStatic()).and(takesArgument(0, int.class)))))
+                        .visit(Advice.to(ChannelFactoryAdvice.OptionsThird.class).on(channelOpenOptionsThird()))
+                        .visit(Advice.to(ChannelFactoryAdvice.OptionsFourth.class).on(channelOpenOptionsFourth()))
+                        .visit(Advice.to(ChannelFactoryAdvice.NoOptions.class).on(channelOpenOptionsUnknown())))
                 .makeRaw();
     }
 
@@ -200,6 +202,28 @@ public final class Instrumentations {
     private static ElementMatcher.Junction<MethodDescription> streamShortcuts() {
         return isMethod().and(not(isStatic())).and(not(isNative())).and(namedOneOf("available", "isOther"))
                 .and(takesNoArguments());
+    }
+
+    /**
+     * {@code UnixChannelFactory.newFileChannel(int dfd, UnixPath path, ...)}: the overload every
+     * {@code FileChannel} of the default file system is opened through. Its open options are the
+     * third argument on JDK 22+ and the fourth on JDK 17-21 ({@link ChannelFactoryAdvice}); any
+     * other form of it is still advised, without them.
+     */
+    private static ElementMatcher.Junction<MethodDescription> channelFactoryOpen() {
+        return named("newFileChannel").and(isStatic()).and(takesArgument(0, int.class));
+    }
+
+    static ElementMatcher.Junction<MethodDescription> channelOpenOptionsThird() {
+        return channelFactoryOpen().and(takesArguments(4)).and(takesArgument(2, Set.class));
+    }
+
+    static ElementMatcher.Junction<MethodDescription> channelOpenOptionsFourth() {
+        return channelFactoryOpen().and(takesArguments(5)).and(takesArgument(3, Set.class));
+    }
+
+    static ElementMatcher.Junction<MethodDescription> channelOpenOptionsUnknown() {
+        return channelFactoryOpen().and(not(channelOpenOptionsThird())).and(not(channelOpenOptionsFourth()));
     }
 
     private static ElementMatcher.Junction<MethodDescription> publicInstanceMethods() {

@@ -2,8 +2,10 @@ package org.fdcap.agent.jdk;
 
 import java.io.File;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Paths;
 import java.util.List;
+import java.util.Set;
 import org.fdcap.core.OpenFlags;
 import org.fdcap.core.Stat;
 import org.fdcap.core.SystemCalls;
@@ -91,6 +93,28 @@ public final class NativeCalls {
             flags |= OpenFlags.O_DSYNC;
         }
         return flags;
+    }
+
+    /**
+     * The flags {@code UnixChannelFactory} opens a channel with for {@code options}, the {@code Set}
+     * of open options it was given: the JDK's rules, which {@link OpenFlags#fromOptions} follows
+     * (no {@code WRITE} or {@code APPEND} is read-only, {@code APPEND} implies {@code WRITE},
+     * {@code SYNC} and {@code DSYNC} apply to reads too). -1 when they cannot be told from the
+     * options (none given, or one that rule does not cover: {@code ExtendedOpenOption.DIRECT},
+     * {@code DELETE_ON_CLOSE}): the caller then reads them from the descriptor. Spares every
+     * channel open the three system calls of {@link SystemCalls#openFlags}.
+     */
+    public static int channelFlags(Object options) {
+        if (!(options instanceof Set)) {
+            return -1;
+        }
+        try {
+            @SuppressWarnings("unchecked")
+            Set<? extends OpenOption> set = (Set<? extends OpenOption>) options;
+            return OpenFlags.fromOptions(set);
+        } catch (RuntimeException notForThisRule) { // IllegalArgumentException; anything a Set may throw
+            return -1;
+        }
     }
 
     // RandomAccessFile's private mode bits.

@@ -181,9 +181,10 @@ public final class ManagedFiles implements FdBridge.Hooks {
     }
 
     @Override
-    public void channelOpened(Object channel, String path, Object slot) {
+    public void channelOpened(Object channel, String path, Object options, Object slot) {
         FileDescriptor fdo = JdkAccess.fdOfChannel(channel);
-        if (fdo == null || register(fdo, path, false, -1, (FdTracker.Slot) slot) == null) {
+        int flags = NativeCalls.channelFlags(options);
+        if (fdo == null || register(fdo, path, false, flags, (FdTracker.Slot) slot) == null) {
             notOpened(slot);
         }
     }

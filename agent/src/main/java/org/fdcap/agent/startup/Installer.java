@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.ThreadLocalRandom;
@@ -468,7 +469,8 @@ public final class Installer {
             FileDescriptor fb = JdkAccess.fdOfChannel(cb);
             files.notOpened(files.opening(a.toString(), false));
             files.rafOpened(ra, fa, a.toString(), 2, files.opening(a.toString(), false));
-            files.channelOpened(cb, b.toString(), files.opening(b.toString(), true));
+            files.channelOpened(cb, b.toString(), Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE),
+                    files.opening(b.toString(), true));
             for (int i = 0; i < 4; i++) {
                 files.makeRoom(2); // both suspended: the enters below restore them
                 Object t = files.enter(fa);

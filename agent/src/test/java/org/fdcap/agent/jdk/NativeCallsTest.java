@@ -1,13 +1,21 @@
 package org.fdcap.agent.jdk;
 
 
+import com.sun.nio.file.ExtendedOpenOption;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.lang.reflect.Field;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import org.fdcap.core.OpenFlags;
 import org.fdcap.core.SystemCalls;
@@ -61,6 +69,68 @@ class NativeCallsTest {
             assertEquals(List.of(OpenFlags.O_RDWR | OpenFlags.O_SYNC, OpenFlags.O_RDWR | OpenFlags.O_SYNC),
                     overBoth(calls -> NativeCalls.inspect(fd, given).flags));
         }
+    }
+
+    /**
+     * Every set of the ten options the JDK's channel factory knows on Linux (but DIRECT): where
+     * the JDK opens the file, the flags derived from the options are the ones the descriptor has;
+     * where it refuses the set, so does the derivation.
+     */
+    @Test
+    void theFlagsOfAChannelFollowFromItsOptionsAsTheDescriptorHasThem() throws IOException {
+        List<OpenOption> known = List.of(StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.CREATE, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.SYNC, StandardOpenOption.DSYNC, StandardOpenOption.SPARSE,
+                LinkOption.NOFOLLOW_LINKS);
+        NativeCalls.use(JdkCalls.INSTANCE);
+        int opened = 0;
+        for (int mask = 0; mask < 1 << known.size(); mask++) {
+            Set<OpenOption> options = new HashSet<>();
+            for (int i = 0; i < known.size(); i++) {
+                if ((mask & 1 << i) != 0) {
+                    options.add(known.get(i));
+                }
+            }
+            Path f = dir.resolve("f" + mask);
+            boolean writes = options.contains(StandardOpenOption.WRITE) || options.contains(StandardOpenOption.APPEND);
+            if (!(writes && options.contains(StandardOpenOption.CREATE_NEW))) {
+                Files.write(f, new byte[1]); // CREATE_NEW applies only when writing, as CREATE does
+            }
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(f, options);
+            } catch (IllegalArgumentException refused) {
+                assertEquals(-1, NativeCalls.channelFlags(options), options + ": refused by the JDK");
+                continue;
+            }
+            try (ch) {
+                int fd = fdOf(channelFd(ch));
+                int derived = NativeCalls.channelFlags(options);
+                assertTrue(derived >= 0, options.toString());
+                assertEquals(OpenFlags.describe(NativeCalls.inspect(fd, -1).flags),
+                        OpenFlags.describe(NativeCalls.inspect(fd, derived).flags), options.toString());
+                opened++;
+            }
+        }
+        // The JDK refuses READ with APPEND (256 sets) and APPEND with TRUNCATE_EXISTING (256, 128 of
+        // them counted already): 1,024 - 384.
+        assertEquals(640, opened);
+    }
+
+    @Test
+    void optionsTheRuleDoesNotCoverLeaveTheFlagsToTheDescriptor() {
+        assertEquals(-1, NativeCalls.channelFlags(null));
+        assertEquals(-1, NativeCalls.channelFlags(List.of(StandardOpenOption.READ)));
+        assertEquals(-1, NativeCalls.channelFlags(Set.of(StandardOpenOption.READ, ExtendedOpenOption.DIRECT)));
+        assertEquals(-1, NativeCalls.channelFlags(Set.of(StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE)));
+        OpenOption other = new OpenOption() {
+            @Override
+            public String toString() {
+                return "another file system's option";
+            }
+        };
+        assertEquals(-1, NativeCalls.channelFlags(Set.of(StandardOpenOption.READ, other)));
+        assertEquals(OpenFlags.O_RDONLY, NativeCalls.channelFlags(Set.of()));
     }
 
     @Test
@@ -139,6 +209,17 @@ class NativeCallsTest {
             NativeCalls.use(calls);
             return question.apply(calls);
         }).toList();
+    }
+
+    /** The {@code FileDescriptor} of a {@code FileChannelImpl} (its private field {@code fd}). */
+    private static FileDescriptor channelFd(FileChannel ch) {
+        try {
+            Field fd = ch.getClass().getDeclaredField("fd");
+            fd.setAccessible(true);
+            return (FileDescriptor) fd.get(ch);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** The number inside a {@code FileDescriptor}, through the JDK's own access object. */

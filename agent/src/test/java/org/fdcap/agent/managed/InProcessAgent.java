@@ -12,6 +12,8 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -176,7 +178,7 @@ final class InProcessAgent {
             throw e;
         }
         if (slot != null) {
-            files.channelOpened(ch, path.toString(), slot);
+            files.channelOpened(ch, path.toString(), new HashSet<>(Arrays.asList(options)), slot);
         }
         return ch;
     }

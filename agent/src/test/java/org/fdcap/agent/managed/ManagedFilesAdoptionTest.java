@@ -3,6 +3,8 @@ package org.fdcap.agent.managed;
 import java.io.FileInputStream;
 import java.io.FileNotFoundException;
 import java.io.RandomAccessFile;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.FileSystemException;
@@ -10,9 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.fdcap.agent.jdk.JdkAccess;
+import org.fdcap.agent.jdk.JdkCalls;
+import org.fdcap.agent.jdk.NativeCalls;
 import org.fdcap.core.FsHandle;
 import org.fdcap.core.OpenFlags;
+import org.fdcap.core.SystemCalls;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import static org.fdcap.agent.managed.InProcessAgent.openDescriptors;
@@ -20,6 +26,7 @@ import static org.fdcap.agent.managed.InProcessAgent.pattern;
 import static org.fdcap.agent.managed.InProcessAgent.readFully;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -58,6 +65,45 @@ class ManagedFilesAdoptionTest {
             int flags = agent.handleOf(JdkAccess.fdOfChannel(ch)).reopenFlags();
             assertEquals(OpenFlags.O_WRONLY, flags & OpenFlags.O_ACCMODE);
             assertTrue((flags & OpenFlags.O_APPEND) != 0, "O_APPEND kept");
+        }
+    }
+
+    @Test
+    void aChannelsFlagsComeFromItsOptionsWithoutReadingTheDescriptor() throws Throwable {
+        AtomicInteger reads = new AtomicInteger();
+        SystemCalls real = JdkCalls.load();
+        SystemCalls counting = (SystemCalls) Proxy.newProxyInstance(SystemCalls.class.getClassLoader(),
+                new Class<?>[] {SystemCalls.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("openFlags")) {
+                        reads.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(real, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        InProcessAgent agent = InProcessAgent.withCapacity(4); // its set-up chooses the JDK's calls
+        NativeCalls.use(counting);
+        try {
+            Path a = Files.write(dir.resolve("a"), pattern(10, 1));
+            try (FileChannel ch = agent.channel(a, StandardOpenOption.APPEND, StandardOpenOption.DSYNC)) {
+                assertEquals(OpenFlags.O_WRONLY | OpenFlags.O_APPEND | OpenFlags.O_DSYNC,
+                        agent.handleOf(JdkAccess.fdOfChannel(ch)).reopenFlags());
+            }
+            try (FileChannel ch = agent.channel(a, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    StandardOpenOption.CREATE, StandardOpenOption.SYNC)) {
+                assertEquals(OpenFlags.O_RDWR | OpenFlags.O_SYNC, agent.handleOf(JdkAccess.fdOfChannel(ch)).reopenFlags());
+            }
+            assertEquals(0, reads.get(), "the descriptor's flags were read");
+            // An option the rule does not cover: the flags come from the descriptor, as before.
+            try (FileChannel ch = agent.channel(dir.resolve("b"), StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE, StandardOpenOption.DELETE_ON_CLOSE)) {
+                assertEquals(OpenFlags.O_WRONLY, agent.handleOf(JdkAccess.fdOfChannel(ch)).reopenFlags());
+            }
+            assertEquals(1, reads.get());
+        } finally {
+            NativeCalls.use(real);
         }
     }
 
@@ -150,16 +196,24 @@ class ManagedFilesAdoptionTest {
 
     @Test
     void readingAChannelsFlagsAtTheCapSuspendsAFileFirst() throws Exception {
-        // The flags of a FileChannel.open descriptor are read from /proc/self/fdinfo, which takes
-        // one more descriptor for a moment: at the cap, room is made for it as for an open.
+        // The flags of a FileChannel.open descriptor whose options do not tell them
+        // (DELETE_ON_CLOSE) are read from /proc/self/fdinfo, which takes one more descriptor for a
+        // moment: at the cap, room is made for it as for an open. Options that tell them take none.
         InProcessAgent agent = InProcessAgent.withCapacity(2);
         Path a = Files.write(dir.resolve("a"), pattern(10, 1));
         Path b = Files.write(dir.resolve("b"), pattern(10, 2));
 
         try (FileChannel first = agent.channel(a); FileChannel second = agent.channel(b)) {
-            assertTrue(agent.files.isSuspended(JdkAccess.fdOfChannel(first)));
-            assertEquals(1, agent.stats().open());
-            assertEquals(1, agent.tracker.room());
+            assertFalse(agent.files.isSuspended(JdkAccess.fdOfChannel(first)));
+            assertEquals(2, agent.stats().open());
+            assertEquals(0, agent.tracker.room());
+        }
+        InProcessAgent another = InProcessAgent.withCapacity(2); // the channels above closed behind the first's back
+        try (FileChannel first = another.channel(a);
+                FileChannel second = another.channel(b, StandardOpenOption.READ, StandardOpenOption.DELETE_ON_CLOSE)) {
+            assertTrue(another.files.isSuspended(JdkAccess.fdOfChannel(first)));
+            assertEquals(1, another.stats().open());
+            assertEquals(1, another.tracker.room());
         }
     }
 
