@@ -178,9 +178,12 @@ public final class Instrumentations {
                 .transform((builder, type, loader, module, domain) -> builder
                         .visit(Advice.to(OpenRetryAdvice.class)
                                 .on(named("open").and(isStatic()).and(returns(FileDescriptor.class))))
-                        .visit(Advice.to(ChannelFactoryAdvice.OptionsThird.class).on(channelOpenOptionsThird()))
-                        .visit(Advice.to(ChannelFactoryAdvice.OptionsFourth.class).on(channelOpenOptionsFourth()))
-                        .visit(Advice.to(ChannelFactoryAdvice.NoOptions.class).on(channelOpenOptionsUnknown())))
+                        .visit(Advice.to(ChannelFactoryAdvice.Enter.class, ChannelFactoryAdvice.OptionsThird.class)
+                                .on(channelOpenOptionsThird()))
+                        .visit(Advice.to(ChannelFactoryAdvice.Enter.class, ChannelFactoryAdvice.OptionsFourth.class)
+                                .on(channelOpenOptionsFourth()))
+                        .visit(Advice.to(ChannelFactoryAdvice.Enter.class, ChannelFactoryAdvice.NoOptions.class)
+                                .on(channelOpenOptionsUnknown())))
                 .makeRaw();
     }
 
