@@ -14,10 +14,13 @@ import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -280,7 +283,53 @@ public final class PosixScenarios {
             pressure.apply();
             ch.write(ByteBuffer.wrap(bytes("again;")));
             out("DSYNC size", ch.size());
+            pressure.apply();
+            try (FileLock held = ch.lock()) { // restores it, and keeps it open while its flags are read
+                out("DSYNC flags", keptFlags(file("dsync", false)));
+            }
         }
+        // The flags a channel is reopened with come from its options: O_APPEND and O_DSYNC kept.
+        try (FileChannel ch = FileChannel.open(file("append-dsync"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE, StandardOpenOption.APPEND, StandardOpenOption.DSYNC)) {
+            ch.write(ByteBuffer.wrap(bytes("one;")));
+            pressure.apply();
+            ch.write(ByteBuffer.wrap(bytes("two;")));
+            pressure.apply();
+            try (FileLock held = ch.lock()) {
+                out("APPEND|DSYNC flags", keptFlags(file("append-dsync", false)));
+            }
+            ch.write(ByteBuffer.wrap(bytes("three;")));
+        }
+        out("APPEND|DSYNC", new String(Files.readAllBytes(file("append-dsync", false)), StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * The open flags a reopen must keep (access mode, O_APPEND, O_SYNC/O_DSYNC, O_DIRECT), in
+     * octal, of every descriptor open on {@code p}, from {@code /proc/self/fdinfo}: the same with
+     * the agent (once restored) as without it.
+     */
+    private static String keptFlags(Path p) throws IOException {
+        Path target = p.toAbsolutePath();
+        List<String> flags = new ArrayList<>();
+        try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds) {
+                try {
+                    if (!Files.readSymbolicLink(fd).equals(target)) {
+                        continue;
+                    }
+                    for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo").resolve(fd.getFileName()))) {
+                        if (line.startsWith("flags:")) {
+                            int f = Integer.parseInt(line.substring("flags:".length()).trim(), 8);
+                            flags.add(Integer.toOctalString(f & (03 | 02000 | 04010000 | 040000)));
+                        }
+                    }
+                } catch (IOException closedMeanwhile) {
+                    // the directory stream's own descriptor, or one closed since the listing
+                }
+            }
+        }
+        Collections.sort(flags);
+        return flags.toString();
     }
 
     private static void fileDescriptorEscapes() throws IOException {
@@ -486,8 +535,14 @@ public final class PosixScenarios {
     }
 
     private static Path file(String name) throws IOException {
+        return file(name, true);
+    }
+
+    private static Path file(String name, boolean fresh) throws IOException {
         Path p = dir.resolve(name);
-        Files.deleteIfExists(p);
+        if (fresh) {
+            Files.deleteIfExists(p);
+        }
         return p;
     }
 
