@@ -25,6 +25,14 @@ public final class MissLoop {
     private MissLoop() {
     }
 
+    private static RandomAccessFile[] open(Path[] paths) throws IOException {
+        RandomAccessFile[] rafs = new RandomAccessFile[paths.length];
+        for (int i = 0; i < paths.length; i++) {
+            rafs[i] = new RandomAccessFile(paths[i].toFile(), "r");
+        }
+        return rafs;
+    }
+
     public static void main(String[] args) throws IOException {
         if (args.length < 1 || !(args[0].equals("files") || args[0].equals("pool"))) {
             System.err.println("usage: MissLoop files|pool [READS_PER_ROUND]");
@@ -37,10 +45,7 @@ public final class MissLoop {
         Cursor c = new Cursor(FILES, ManyFilesReadBenchmark.FILE_SIZE, 42);
         long sum = 0;
         try (LruFilePool lru = pool ? new LruFilePool(paths, POOL_SIZE) : null) {
-            RandomAccessFile[] rafs = pool ? null : new RandomAccessFile[FILES];
-            for (int i = 0; !pool && i < FILES; i++) {
-                rafs[i] = new RandomAccessFile(paths[i].toFile(), "r");
-            }
+            RandomAccessFile[] rafs = pool ? null : open(paths);
             for (int round = 0; round < 3; round++) {
                 long start = System.nanoTime();
                 for (int i = 0; i < reads; i++) {
@@ -55,8 +60,10 @@ public final class MissLoop {
                 }
                 System.out.printf("%s round %d: %d ns per read%n", args[0], round + 1, (System.nanoTime() - start) / reads);
             }
-            for (int i = 0; !pool && i < FILES; i++) {
-                rafs[i].close();
+            if (rafs != null) {
+                for (RandomAccessFile raf : rafs) {
+                    raf.close();
+                }
             }
         }
         System.out.println("bytes read: " + sum);
